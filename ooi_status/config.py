@@ -1,0 +1,223 @@
+"""Loading and validating settings.
+
+defaults (default_settings.py) ← the Python file named by OOISTATUS_SETTINGS ←
+environment variables ``OOISTATUS_<NAME>``. Loaded by a function, never at import.
+Every problem is a SettingsError naming the setting and where it came from; the
+command-line entry points print it and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ooi_status import default_settings
+
+ENV_PREFIX = "OOISTATUS_"
+SETTINGS_ENV = "OOISTATUS_SETTINGS"
+
+# Settings whose default is None: the type a value must have when set.
+_NULLABLE_TYPES: dict[str, type] = {
+    "MONITOR_URL": str,
+    "METADATA_URL": str,
+    "LOCK_FILE": str,
+    "CASSANDRA_USERNAME": str,
+    "CASSANDRA_PASSWORD": str,
+    "HEALTH_MAX_HEARTBEAT_AGE": float,
+}
+_CHOICES = {
+    "STREAM_SOURCE": ("postgres", "cassandra"),
+    "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+}
+_POSITIVE = (
+    "CHECK_INTERVAL",
+    "NOTIFY_INTERVAL",
+    "NOTIFY_TIMEOUT",
+    "RATE_WINDOW",
+    "DB_STATEMENT_TIMEOUT",
+    "DB_POOL_SIZE",
+    "CASSANDRA_FETCH_SIZE",
+    "CASSANDRA_REQUEST_TIMEOUT",
+    "DELIVERY_BATCH_SIZE",
+    "CLAIM_LEASE",
+)
+
+
+class SettingsError(Exception):
+    """A setting is unknown, of the wrong type, or unusable."""
+
+
+def defaults() -> dict[str, Any]:
+    return {k: v for k, v in vars(default_settings).items() if k.isupper()}
+
+
+class Settings(Mapping[str, Any]):
+    """Read-only settings with attribute access (``settings.CHECK_INTERVAL``)."""
+
+    def __init__(self, values: Mapping[str, Any], source: str = "defaults") -> None:
+        self._values = dict(values)
+        self.source = source
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (validated like any other source)."""
+        values = dict(self._values)
+        for name, value in changes.items():
+            values[name] = _check(name, value, "replace()")
+        return _finish(values, self.source)
+
+    @property
+    def monitor_url(self) -> str:
+        return self._values["MONITOR_URL"]
+
+    @property
+    def metadata_url(self) -> str:
+        return self._values["METADATA_URL"]
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build validated settings; raises SettingsError."""
+    environ = os.environ if environ is None else environ
+    values = defaults()
+    source = "defaults"
+    path = environ.get(SETTINGS_ENV)
+    if path:
+        source = path
+        for name, value in _read_file(path).items():
+            values[name] = _check(name, value, f"settings file {path}")
+    for key, text in environ.items():
+        if key.startswith(ENV_PREFIX) and key != SETTINGS_ENV:
+            name = key[len(ENV_PREFIX) :]
+            if name in values:
+                values[name] = _parse_env(name, text, values[name], key)
+    for name, value in (overrides or {}).items():
+        values[name] = _check(name, value, "overrides")
+    return _finish(values, source)
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise SettingsError(f"settings file {path} (from {SETTINGS_ENV}) cannot be read: no such file")
+    try:
+        namespace = runpy.run_path(str(file))
+    except OSError as exc:
+        raise SettingsError(f"settings file {path} cannot be read: {exc.strerror}") from None
+    except SyntaxError as exc:
+        raise SettingsError(f"settings file {path}, line {exc.lineno}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # the file is user code: any failure is a settings problem
+        raise SettingsError(f"settings file {path} failed to run: {type(exc).__name__}: {exc}") from None
+    return {k: v for k, v in namespace.items() if k.isupper()}
+
+
+def _expected_type(name: str) -> type | None:
+    known = defaults()
+    if name not in known:
+        return None
+    default = known[name]
+    return _NULLABLE_TYPES.get(name, type(default)) if default is None else type(default)
+
+
+def _check(name: str, value: Any, where: str) -> Any:
+    expected = _expected_type(name)
+    if expected is None:
+        raise SettingsError(f"{where}: unknown setting {name} (see ooi_status/default_settings.py)")
+    if value is None and name in _NULLABLE_TYPES:
+        return None
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise SettingsError(
+            f"{where}: setting {name} must be {expected.__name__}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _parse_env(name: str, text: str, current: Any, key: str) -> Any:
+    expected = _expected_type(name)
+    where = f"environment variable {key}"
+    try:
+        if expected is bool:
+            lowered = text.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(text)
+            value: Any = lowered in ("1", "true", "yes", "on")
+        elif expected is int:
+            value = int(text)
+        elif expected is float:
+            value = float(text)
+        elif expected is list:
+            stripped = text.strip()
+            value = (
+                json.loads(stripped)
+                if stripped.startswith("[")
+                else [part.strip() for part in stripped.split(",") if part.strip()]
+            )
+        elif expected is dict:
+            value = json.loads(text)
+        else:
+            value = text
+    except ValueError:
+        assert expected is not None
+        raise SettingsError(f"{where}: setting {name} must be {expected.__name__}, got {text!r}") from None
+    return _check(name, value, where)
+
+
+def _finish(values: dict[str, Any], source: str) -> Settings:
+    data_dir = Path(values["DATA_DIR"])
+    if values["MONITOR_URL"] is None:
+        values["MONITOR_URL"] = f"sqlite:///{data_dir / 'monitor.sqlite'}"
+    if values["METADATA_URL"] is None:
+        values["METADATA_URL"] = f"sqlite:///{data_dir / 'metadata.sqlite'}"
+    if values["LOCK_FILE"] is None:
+        values["LOCK_FILE"] = str(data_dir / "monitor.lock")
+    for name in ("MONITOR_URL", "METADATA_URL"):
+        try:
+            make_url(values[name])
+        except ArgumentError:
+            raise SettingsError(
+                f"{source}: setting {name} is not a database URL SQLAlchemy understands: {values[name]!r}"
+            ) from None
+    for name, choices in _CHOICES.items():
+        if values[name] not in choices:
+            raise SettingsError(
+                f"{source}: setting {name} must be one of {', '.join(choices)}, got {values[name]!r}"
+            )
+    for name in _POSITIVE:
+        if values[name] <= 0:
+            raise SettingsError(f"{source}: setting {name} must be greater than 0, got {values[name]!r}")
+    for name in ("MONITORED_METHODS", "WEBHOOK_URLS", "CASSANDRA_CONTACT_POINTS"):
+        if not all(isinstance(item, str) for item in values[name]):
+            raise SettingsError(f"{source}: setting {name} must be a list of strings")
+    return Settings(values, source)
+
+
+def mask_url(url: str) -> str:
+    """A database URL fit for logs: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable URL>"

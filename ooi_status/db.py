@@ -1,0 +1,109 @@
+"""Engines and sessions for the two databases.
+
+Engines are created lazily, once per process: a process that forks (gunicorn's
+pre-fork workers) gets fresh engines in the child instead of sharing pooled
+connections with its parent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ooi_status.config import Settings
+
+
+def is_postgres(engine_or_session: Engine | Session) -> bool:
+    """The one switch for PostgreSQL-only features (advisory locks, SKIP LOCKED)."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "postgresql"
+
+
+def normalize_url(url: str) -> URL:
+    """A bare ``postgresql://`` URL means psycopg2, the driver ooi_status ships with."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -> Engine:
+    """An engine for ``url`` with the project's timeouts and SQLite pragmas."""
+    parsed = normalize_url(url)
+    timeout = settings.DB_STATEMENT_TIMEOUT
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": timeout})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {"connect_timeout": 5, "options": f"-c statement_timeout={int(timeout * 1000)}"}
+    return create_engine(
+        parsed,
+        pool_size=pool_size or settings.DB_POOL_SIZE,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        connect_args=connect_args,
+    )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Databases:
+    """The monitor and metadata engines of one process, made on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pid = os.getpid()
+        self._engines: dict[str, Engine] = {}
+
+    def _engine(self, name: str, url: str) -> Engine:
+        if os.getpid() != self._pid:
+            # Forked: the parent's pooled connections belong to the parent.
+            for engine in self._engines.values():
+                engine.dispose(close=False)
+            self._engines.clear()
+            self._pid = os.getpid()
+        if name not in self._engines:
+            self._engines[name] = make_engine(url, self.settings)
+        return self._engines[name]
+
+    @property
+    def monitor(self) -> Engine:
+        return self._engine("monitor", self.settings.MONITOR_URL)
+
+    @property
+    def metadata(self) -> Engine:
+        return self._engine("metadata", self.settings.METADATA_URL)
+
+    @contextmanager
+    def monitor_session(self) -> Iterator[Session]:
+        """A session on the monitor database; commit is the caller's, close is ours."""
+        with sessionmaker(self.monitor, expire_on_commit=False)() as session:
+            yield session
+
+    @contextmanager
+    def metadata_session(self) -> Iterator[Session]:
+        with sessionmaker(self.metadata)() as session:
+            yield session
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()

@@ -1,0 +1,133 @@
+"""Every setting of ooi_status, its default, and what it does.
+
+Override them in a Python file named by the OOISTATUS_SETTINGS environment
+variable, or one by one with environment variables ``OOISTATUS_<NAME>``
+(lists comma-separated or JSON, dicts JSON, booleans true/false).
+Precedence: these defaults < the settings file < the environment.
+"""
+
+# --- databases -------------------------------------------------------------
+# Folder for the embedded SQLite databases (created on first use), relative to the working directory.
+DATA_DIR = "data"
+# SQLAlchemy URL of the monitor's own schema; None = SQLite file DATA_DIR/monitor.sqlite.
+MONITOR_URL = None
+# SQLAlchemy URL of the OOI metadata database (read-only); None = SQLite file DATA_DIR/metadata.sqlite.
+METADATA_URL = None
+# Seconds a database may take to answer one statement before the request or round gives up.
+DB_STATEMENT_TIMEOUT = 30
+# Connections kept per process and per database in the pool (PostgreSQL).
+DB_POOL_SIZE = 5
+# Where stream and bin metadata are read from: "postgres" (METADATA_URL) or "cassandra".
+STREAM_SOURCE = "postgres"
+
+# --- monitor ---------------------------------------------------------------
+# Seconds between check rounds (aligned to the clock: 60 = every minute at :00).
+CHECK_INTERVAL = 60
+# Seconds between delivery rounds of queued events.
+NOTIFY_INTERVAL = 60
+# Seconds after the check that the delivery round runs.
+NOTIFY_OFFSET = 10
+# Delivery methods whose streams are checked.
+MONITORED_METHODS = ["telemetered", "streamed"]
+# Seconds over which the particle rate of a stream is measured from its count.
+RATE_WINDOW = 600
+# A stream with expected_rate > 0 measured below this fraction of it is degraded.
+RATE_DEGRADED_FRACTION = 0.5
+# Seconds a round may run before SIGTERM stops waiting for it.
+SHUTDOWN_GRACE = 30
+# File used as the leader lock when the monitor database is SQLite; None = DATA_DIR/monitor.lock.
+LOCK_FILE = None
+# Seconds a standby monitor waits between attempts to take the leader lock.
+STANDBY_POLL = 5
+
+# --- event delivery --------------------------------------------------------
+# Scheme and host of the OOI events API.
+NOTIFY_URL_ROOT = "http://localhost"
+# Port of the OOI events API.
+NOTIFY_URL_PORT = 12587
+# Seconds to wait for the events API to answer one POST.
+NOTIFY_TIMEOUT = 10.0
+# 4xx answers after which an event is set aside as dead.
+MAX_STATUS_POST_FAILURES = 5
+# First retry delay in seconds after a 5xx, timeout or refused connection; doubles each time.
+RETRY_BACKOFF = 30
+# Longest retry delay in seconds.
+RETRY_BACKOFF_MAX = 900
+# Seconds a delivery round holds its claim on an event before another may take it.
+CLAIM_LEASE = 120
+# Most events sent in one delivery round.
+DELIVERY_BATCH_SIZE = 5000
+# Extra URLs that receive every status event as JSON (same outbox rules).
+WEBHOOK_URLS = []
+
+# --- availability (AVAILABILITY.md) -----------------------------------------
+# Gap threshold as a fraction of the window ("0.1% of the deployment time").
+GAP_THRESHOLD_FRACTION = 0.001
+# Fewest bins in the window for the dense-data (gap-finding) rules.
+MIN_BINS_FOR_GAPS = 10
+# Ratio of bin separation to mean interval where Sparsity Level 1 starts.
+SPARSE_DATA_MIN = 1.0
+# Ratio where Sparsity Level 2 starts.
+SPARSE_DATA_MID = 1.5
+# Ratio where Sparsity Level 3 starts.
+SPARSE_DATA_MAX = 2.0
+# Category labels of the timeline.
+AVAILABILITY_LABELS = {
+    "present": "Present",
+    "missing": "Missing",
+    "not_expected": "Not Expected",
+    "sparse1": "Sparsity Level 1",
+    "sparse2": "Sparsity Level 2",
+    "sparse3": "Sparsity Level 3",
+}
+# Color of each category label.
+AVAILABILITY_COLORS = {
+    "Missing": "#d9534d",
+    "Not Expected": "#ffffff",
+    "Present": "#5cb85c",
+    "Sparsity Level 1": "#7bcb7b",
+    "Sparsity Level 2": "#90d890",
+    "Sparsity Level 3": "#ace9ac",
+}
+# Deployment label template and the two alternating colors of the Deployments row.
+DEPLOYMENT_LABEL = "Deployment: {number}"
+DEPLOYMENT_COLORS = ["#0073cf", "#cf5c00"]
+# Methods left out of /available when no method is given (prefix match).
+AVAILABILITY_EXCLUDED_METHOD_PREFIX = "bad"
+# Seconds clients may cache an availability answer (Cache-Control max-age); also the longest
+# time a process reuses bins it read, and only while the stream's metadata row is unchanged.
+AVAILABILITY_CACHE_SECONDS = 60
+# Bins each API process keeps for repeated availability requests (~200 bytes each); 0 = off.
+AVAILABILITY_BIN_CACHE_ROWS = 100_000
+
+# --- Cassandra (STREAM_SOURCE = "cassandra") --------------------------------
+# Contact points of the Cassandra cluster.
+CASSANDRA_CONTACT_POINTS = ["127.0.0.1"]
+# Native-protocol port.
+CASSANDRA_PORT = 9042
+# Keyspace holding stream_metadata and partition_metadata.
+CASSANDRA_KEYSPACE = "ooi"
+# User name, or None for no authentication.
+CASSANDRA_USERNAME = None
+# Password (never logged).
+CASSANDRA_PASSWORD = None
+# Native protocol version.
+CASSANDRA_PROTOCOL_VERSION = 4
+# Consistency level name of every read (e.g. LOCAL_ONE, QUORUM).
+CASSANDRA_CONSISTENCY = "LOCAL_ONE"
+# Seconds before one Cassandra request times out.
+CASSANDRA_REQUEST_TIMEOUT = 10.0
+# Rows per page of a Cassandra result.
+CASSANDRA_FETCH_SIZE = 5000
+
+# --- API -------------------------------------------------------------------
+# Write keys: {name: "sha256:<hex digest>"}; print a new one with `ooi_status_monitor --new-api-key NAME`.
+API_KEYS = {}
+# When true, reads need a key too.
+API_REQUIRE_KEY_FOR_READS = False
+# Seconds after which a monitor heartbeat is stale for /health; None = 3 × CHECK_INTERVAL.
+HEALTH_MAX_HEARTBEAT_AGE = None
+
+# --- logging ---------------------------------------------------------------
+# Level of the ooi_status loggers (DEBUG, INFO, WARNING, ERROR).
+LOG_LEVEL = "INFO"

@@ -1,0 +1,140 @@
+"""The monitor schema: the tables ooi_status owns (built by Alembic migrations only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ooi_status.model.types import JSONDocument, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Outbox row states.
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+class MonitorBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONDocument}
+
+
+class ReferenceDesignator(MonitorBase):
+    """One instrument: ``SUBSITE-NODE-SENSOR``."""
+
+    __tablename__ = "reference_designator"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+    streams: Mapped[list[DeployedStream]] = relationship(back_populates="reference_designator")
+
+
+class ExpectedStream(MonitorBase):
+    """Default expected rate and intervals of a stream name delivered by one method."""
+
+    __tablename__ = "expected_stream"
+    __table_args__ = (UniqueConstraint("name", "method"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(255))
+    expected_rate: Mapped[float] = mapped_column(Float, default=0.0)
+    warn_interval: Mapped[int] = mapped_column(Integer, default=0)
+    fail_interval: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeployedStream(MonitorBase):
+    """One stream of one instrument: optional overrides, current status, bookkeeping."""
+
+    __tablename__ = "deployed_stream"
+    __table_args__ = (
+        UniqueConstraint("reference_designator_id", "expected_stream_id"),
+        Index("ix_deployed_stream_status", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference_designator_id: Mapped[int] = mapped_column(ForeignKey("reference_designator.id"))
+    expected_stream_id: Mapped[int] = mapped_column(ForeignKey("expected_stream.id"), index=True)
+    # Overrides: None = use the expected stream's value; all three 0 = not tracked.
+    expected_rate: Mapped[float | None] = mapped_column(Float)
+    warn_interval: Mapped[int | None] = mapped_column(Integer)
+    fail_interval: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="notTracked")
+    status_time: Mapped[datetime | None]
+    # Bookkeeping written by every check round.
+    last_data_time: Mapped[datetime | None]
+    particle_count: Mapped[int | None] = mapped_column(BigInteger)
+    checked_at: Mapped[datetime | None]
+    # Start of the current rate window: count and time; the rate measured over the last full window.
+    rate_base_count: Mapped[int | None] = mapped_column(BigInteger)
+    rate_base_time: Mapped[datetime | None]
+    measured_rate: Mapped[float | None] = mapped_column(Float)
+
+    reference_designator: Mapped[ReferenceDesignator] = relationship(back_populates="streams")
+    expected_stream: Mapped[ExpectedStream] = relationship()
+
+
+class StatusHistory(MonitorBase):
+    """One status change of one deployed stream."""
+
+    __tablename__ = "status_history"
+    __table_args__ = (Index("ix_status_history_stream_time", "deployed_stream_id", "changed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployed_stream_id: Mapped[int] = mapped_column(ForeignKey("deployed_stream.id", ondelete="CASCADE"))
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime]
+    # Seconds since the stream's last data point when the change was seen (None: no data point).
+    elapsed: Mapped[float | None] = mapped_column(Float)
+
+
+class PendingUpdate(MonitorBase):
+    """The event outbox: one message for one destination, delivered at least once.
+
+    ``sink`` is "events" (the OOI events API) or a webhook URL. Rows are claimed by
+    setting ``claimed_until`` in a guarded UPDATE; a row is marked delivered only
+    after the destination acknowledged it, and is kept as an audit trail.
+    """
+
+    __tablename__ = "pending_update"
+    __table_args__ = (
+        Index("ix_pending_update_due", "state", "next_attempt_at"),
+        Index("ix_pending_update_asset", "asset_uid", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployed_stream_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deployed_stream.id", ondelete="SET NULL")
+    )
+    asset_uid: Mapped[str] = mapped_column(String(128))
+    sink: Mapped[str] = mapped_column(String(1024), default="events")
+    message: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16), default=PENDING)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitorHeartbeat(MonitorBase):
+    """The latest round of each kind ("check", "deliver"): what /health and /metrics read."""
+
+    __tablename__ = "monitor_heartbeat"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    started_at: Mapped[datetime]
+    duration: Mapped[float] = mapped_column(Float)
+    ok: Mapped[bool]
+    streams_checked: Mapped[int] = mapped_column(Integer, default=0)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+    events_delivered: Mapped[int] = mapped_column(Integer, default=0)
+    events_failed: Mapped[int] = mapped_column(Integer, default=0)
+    events_dead: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

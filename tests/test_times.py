@@ -1,0 +1,139 @@
+"""Unit conversions: NTP seconds and Unix milliseconds to UTC, and the API's text formats."""
+
+import os
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ooi_status import times
+
+
+@pytest.mark.parametrize(
+    ("ntp", "expected"),
+    [
+        (0.0, datetime(1900, 1, 1, tzinfo=UTC)),
+        (2208988800.0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (2208988799.5, datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC)),  # before 1970
+        (3665692800.0, datetime(2016, 2, 29, tzinfo=UTC)),  # leap day
+        (3665779199.0, datetime(2016, 2, 29, 23, 59, 59, tzinfo=UTC)),
+        (3694291200.0, datetime(2017, 1, 25, tzinfo=UTC)),
+    ],
+)
+def test_ntp_seconds_to_utc(ntp, expected):
+    assert times.ntp_to_datetime(ntp) == expected
+    assert times.datetime_to_ntp(expected) == ntp
+
+
+@pytest.mark.parametrize(
+    ("ms", "expected"),
+    [
+        (0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (-1000, datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (1485994860000, datetime(2017, 2, 2, 0, 21, tzinfo=UTC)),
+        (1456704000000, datetime(2016, 2, 29, tzinfo=UTC)),
+    ],
+)
+def test_unix_milliseconds_to_utc(ms, expected):
+    assert times.unix_ms_to_datetime(ms) == expected
+    assert times.datetime_to_unix_ms(expected) == ms
+
+
+def test_unix_ms_floors_sub_millisecond_fractions():
+    moment = datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert times.datetime_to_unix_ms(moment) == -1
+
+
+@given(st.integers(min_value=-(2**40), max_value=2**42))
+def test_unix_ms_round_trip_is_exact(ms):
+    assert times.datetime_to_unix_ms(times.unix_ms_to_datetime(ms)) == ms
+
+
+@given(st.integers(min_value=0, max_value=5 * 10**9))
+def test_whole_ntp_seconds_round_trip_exactly(seconds):
+    moment = times.ntp_to_datetime(float(seconds))
+    assert moment.microsecond == 0
+    assert times.datetime_to_ntp(moment) == seconds
+
+
+def test_ntp_and_unix_ms_agree():
+    assert times.ntp_to_unix_ms(3694291200.25) == 1485302400250
+    assert times.unix_ms_to_ntp(1485302400250) == 3694291200.25
+
+
+def test_format_truncates_fraction_and_converts_zone():
+    eastern = timezone(timedelta(hours=-5))
+    assert (
+        times.format_timestamp(datetime(2016, 1, 1, 7, 0, 0, 999999, tzinfo=eastern)) == "2016-01-01 12:00:00"
+    )
+    assert times.format_ntp(3694291200.9) == "2017-01-25 00:00:00"
+
+
+def test_naive_datetimes_are_refused():
+    with pytest.raises(ValueError, match="naive"):
+        times.datetime_to_ntp(datetime(2016, 1, 1))
+    with pytest.raises(ValueError, match="naive"):
+        times.format_timestamp(datetime(2016, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-01-01", datetime(2016, 1, 1, tzinfo=UTC)),
+        ("2016-01-01T12:00:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01T12:00:00Z", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01T12:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01 12:00:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01T12:00:00.5Z", datetime(2016, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)),
+        ("2016-01-01T07:00:00-05:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+    ],
+)
+def test_parse_iso_timestamps(text, expected):
+    assert times.parse_iso_timestamp(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "yesterday",
+        "2016-13-01",
+        "2016-02-30",
+        "1451606400",
+        "2016/01/01",
+        "2016-01-01T25:00:00",
+        "2016-01-01T12:00:00+99:00",
+    ],
+)
+def test_parse_rejects_everything_else(text):
+    with pytest.raises(ValueError):
+        times.parse_iso_timestamp(text)
+
+
+def test_format_duration_like_event_notes():
+    assert times.format_duration(3731) == "1:02:11"
+    assert times.format_duration(1800) == "0:30:00"
+    assert times.format_duration(0) == "0:00:00"
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "Pacific/Chatham"])
+def test_local_time_zone_changes_nothing(monkeypatch, zone):
+    reference = (
+        times.format_ntp(3665347200.0),
+        times.parse_iso_timestamp("2016-03-13T02:30:00"),
+        times.unix_ms_to_datetime(1457836200000),
+    )
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert (
+            times.format_ntp(3665347200.0),
+            times.parse_iso_timestamp("2016-03-13T02:30:00"),
+            times.unix_ms_to_datetime(1457836200000),
+        ) == reference
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert os.environ.get("TZ") != zone
