@@ -1,0 +1,334 @@
+"""Data availability: bin metadata and deployments → timeline spans (spec/AVAILABILITY.md).
+
+Pure rules: no I/O, no clock, no time zone. Every time here is NTP seconds (float), the unit
+bins are stored in, so that the ~29,000 bins of one request are handled without conversions;
+callers convert at the boundary with ``ooi_status.times``. Categories are keys (``present``,
+``missing``, ``not_expected``, ``sparse1``-``sparse3``); display labels come from the setting
+AVAILABILITY_LABELS when serialized.
+
+Readings of the spec where it leaves room (tests/test_availability.py holds an example of each):
+
+1. Bins. Only bins overlapping the window (``last > start`` and ``first < stop``) are used, in
+   any order (sorted by first here). The "total count in the window" of rule 1 counts a bin
+   lying partly outside in proportion to its time inside, so that a window cutting through
+   bins (a start_time or stop_time inside a bin) does not shrink the mean interval and make
+   evenly sampled data look sparse. A bin's own separation, and its count towards
+   MIN_BINS_FOR_GAPS, are whole. Spans are clipped to the window at the end.
+2. Ratio. ``r = ((last - first) / count) / mean_interval``. A bin with count 0 or 1 has no
+   separation: r = 0, never sparse. A stream whose bins hold no point at all has an infinite
+   mean interval, which puts it in the sparse branch with every bin Present.
+3. Levels. Level 1 for SPARSE_DATA_MIN ≤ r < SPARSE_DATA_MID, Level 2 up to SPARSE_DATA_MAX,
+   Level 3 from there; below SPARSE_DATA_MIN the label is Present.
+4. Dense branch (``mean_interval < threshold`` and more than MIN_BINS_FOR_GAPS bins). A bin is
+   sparse when its separation is *greater than* the mean interval (r > 1 strictly) and is then
+   labelled by the level table, so r == 1.0 is Present here but Level 1 in the sparse branch.
+   A gap is measured from the latest ``last`` seen so far to the next ``first`` and is Missing
+   when strictly greater than the threshold. A gap therefore never overlaps a bin: a sparse bin
+   next to a gap keeps its whole span and the Missing span starts or ends at its edge.
+5. Sparse branch. One span per bin, labelled by r (Present below SPARSE_DATA_MIN). A bin shorter
+   than 2 × threshold becomes ``[first - threshold, max(last, first + threshold)]``: "first ±
+   threshold", never shorter than the bin itself. Time covered by no (widened) bin, including
+   before the first and after the last, is Missing, so that holes stay visible.
+6. Overlaps. Where pieces overlap (overlapping bins, widened bins reaching into neighbours) the
+   most severe label wins: Not Expected > Missing gap > Level 3 > Level 2 > Level 1 > Present >
+   Missing by default. The result does not depend on the order of the input.
+7. Deployments (rule 4). Intervals are united (overlaps allowed; an open deployment runs to the
+   window's stop); window time outside the union is Not Expected and overrides every other
+   label. With no deployment at all rule 4 does not apply: no Not Expected time.
+8. A stream with no bin in the window gets one Not Expected span over the whole window, with or
+   without deployments.
+9. Rule 4 cuts spans at every deployment boundary inside the window, also where two
+   deployments abut, and rule 5's merging never crosses such a cut: continuous data gives one
+   Present span per deployment, as the Deployments row shows them.
+10. An empty window (start ≥ stop) has no spans; ``resolve_window`` returns None for it.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+PRESENT = "present"
+MISSING = "missing"
+NOT_EXPECTED = "not_expected"
+SPARSE1 = "sparse1"
+SPARSE2 = "sparse2"
+SPARSE3 = "sparse3"
+CATEGORIES = (PRESENT, MISSING, NOT_EXPECTED, SPARSE1, SPARSE2, SPARSE3)
+
+# Overlay ranks: where pieces overlap the highest rank wins (reading 6 of the docstring).
+_BACKGROUND, _PRESENT, _SPARSE1, _SPARSE2, _SPARSE3, _GAP, _NOT_EXPECTED = range(7)
+_RANK_CATEGORY = (MISSING, PRESENT, SPARSE1, SPARSE2, SPARSE3, MISSING, NOT_EXPECTED)
+
+_BY_TIME = attrgetter("first", "last")
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    """Metadata of one bin of one stream: its first and last point and how many points."""
+
+    first: float
+    last: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    number: int
+    start: float
+    stop: float | None  # None: still deployed
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: float
+    stop: float
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: float
+    stop: float
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    gap_threshold_fraction: float = 0.001
+    min_bins_for_gaps: int = 10
+    sparse_min: float = 1.0
+    sparse_mid: float = 1.5
+    sparse_max: float = 2.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Rules:
+        return cls(
+            gap_threshold_fraction=float(settings["GAP_THRESHOLD_FRACTION"]),
+            min_bins_for_gaps=int(settings["MIN_BINS_FOR_GAPS"]),
+            sparse_min=float(settings["SPARSE_DATA_MIN"]),
+            sparse_mid=float(settings["SPARSE_DATA_MID"]),
+            sparse_max=float(settings["SPARSE_DATA_MAX"]),
+        )
+
+
+def resolve_window(
+    deployments: Sequence[Deployment],
+    requested_start: float | None,
+    requested_stop: float | None,
+    now: float,
+    earliest_data: float | None,
+) -> Window | None:
+    """The window of an availability request, or None when it is empty.
+
+    stop: the request's, clamped to ``now`` (``now`` when absent). start: the request's, else the
+    earliest deployment start, else ``earliest_data``. With deployments the window is narrowed to
+    [earliest deployment start, latest deployment stop (``now`` when open)].
+    """
+    stop = now if requested_stop is None else min(requested_stop, now)
+    start: float | None
+    if deployments:
+        first_start = min(d.start for d in deployments)
+        last_stop = max(now if d.stop is None else d.stop for d in deployments)
+        start = first_start if requested_start is None else max(requested_start, first_start)
+        stop = min(stop, last_stop)
+    else:
+        start = earliest_data if requested_start is None else requested_start
+    if start is None or not start < stop:
+        return None
+    return Window(start, stop)
+
+
+def deployment_spans(deployments: Sequence[Deployment], window: Window) -> list[tuple[float, float, int]]:
+    """(start, stop, number) of each deployment clipped to the window, sorted; open ones end at stop.
+
+    Deployments that do not reach into the window are left out; overlapping ones are kept apart.
+    """
+    spans = []
+    for deployment in deployments:
+        start = max(deployment.start, window.start)
+        stop = window.stop if deployment.stop is None else min(deployment.stop, window.stop)
+        if start < stop:
+            spans.append((start, stop, deployment.number))
+    spans.sort()
+    return spans
+
+
+def sparsity_category(ratio: float, rules: Rules) -> str:
+    """The level table: ``present`` below sparse_min, then ``sparse1``, ``sparse2``, ``sparse3``."""
+    return _RANK_CATEGORY[_level_rank(ratio, rules)]
+
+
+def separation_ratio(b: Bin, mean_interval: float) -> float:
+    """r = bin separation / mean interval; 0 for a bin of fewer than two points."""
+    if b.count <= 1:
+        return 0.0
+    return (b.last - b.first) / b.count / mean_interval
+
+
+def is_dense(bins: Sequence[Bin], window: Window, rules: Rules) -> bool:
+    """Whether the stream's bins in the window take the dense-data branch (rule 2)."""
+    kept, total = _bins_in_window(bins, window)
+    return _branch(kept, total, window, rules)[0]
+
+
+def stream_spans(
+    bins: Sequence[Bin], deployments: Sequence[Deployment], window: Window, rules: Rules
+) -> list[Span]:
+    """Rules 1-5: the timeline of one stream over the window.
+
+    Returns spans sorted, not overlapping, with start < stop, inside the window, covering all of
+    it, with no two neighbours of the same category. Empty for an empty window.
+    """
+    if not window.start < window.stop:
+        return []
+    kept, total = _bins_in_window(bins, window)
+    if not kept:
+        return [Span(window.start, window.stop, NOT_EXPECTED)]
+    dense, mean_interval, threshold = _branch(kept, total, window, rules)
+    if dense:
+        pieces = _dense_pieces(kept, mean_interval, threshold, rules)
+    else:
+        pieces = _sparse_pieces(kept, mean_interval, threshold, rules)
+    pieces.append((window.start, window.stop, _BACKGROUND))
+    pieces.extend(_not_expected_pieces(deployments, window))
+    return _overlay(pieces, window, _deployment_cuts(deployments, window))
+
+
+def _deployment_cuts(deployments: Sequence[Deployment], window: Window) -> set[float]:
+    """Deployment starts and stops strictly inside the window: rule 4 cuts spans there."""
+    cuts = set()
+    for start, stop, _ in deployment_spans(deployments, window):
+        cuts.update(t for t in (start, stop) if window.start < t < window.stop)
+    return cuts
+
+
+def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], float]:
+    """The bins overlapping the window, ordered by first, and how many of their points lie in it."""
+    start, stop = window.start, window.stop
+    kept = list(bins)
+    firsts = [b.first for b in kept]
+    if firsts != sorted(firsts):
+        kept.sort(key=_BY_TIME)
+        firsts = [b.first for b in kept]
+    # Sorted by first: bins starting at or after the stop are a suffix; bins ending at or before
+    # the start can only be among those starting at or before it.
+    head = bisect_right(firsts, start)
+    tail = bisect_left(firsts, stop, lo=head)
+    kept = [b for b in kept[:head] if b.last > start] + kept[head:tail]
+    total = sum([b.count if start <= b.first and b.last <= stop else _points_inside(b, window) for b in kept])
+    return kept, total
+
+
+def _points_inside(b: Bin, window: Window) -> float:
+    """A bin's count in proportion to its time inside the window (points evenly spread)."""
+    if b.last <= b.first:
+        return b.count
+    inside = min(b.last, window.stop) - max(b.first, window.start)
+    return b.count * inside / (b.last - b.first)
+
+
+def _branch(kept: list[Bin], total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
+    """(dense?, mean_interval, threshold) of rule 1 and the branch test of rules 2 and 3."""
+    length = window.stop - window.start
+    threshold = length * rules.gap_threshold_fraction
+    mean_interval = length / total if total > 0 else math.inf
+    dense = mean_interval < threshold and len(kept) > rules.min_bins_for_gaps
+    return dense, mean_interval, threshold
+
+
+def _level_rank(ratio: float, rules: Rules) -> int:
+    if ratio < rules.sparse_min:
+        return _PRESENT
+    if ratio < rules.sparse_mid:
+        return _SPARSE1
+    if ratio < rules.sparse_max:
+        return _SPARSE2
+    return _SPARSE3
+
+
+Piece = tuple[float, float, int]  # (start, stop, overlay rank)
+
+
+def _dense_pieces(kept: list[Bin], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
+    """Rule 2 over bins sorted by first: Present from first to last point, gaps, sparse bins."""
+    pieces: list[Piece] = []
+    append = pieces.append
+    first_point = reach = kept[0].first
+    for b in kept:
+        first, last, count = b.first, b.last, b.count
+        if first - reach > threshold:
+            append((reach, first, _GAP))
+        if count > 1:
+            ratio = (last - first) / count / mean_interval  # as separation_ratio, inlined for speed
+            if ratio > 1.0 and (rank := _level_rank(ratio, rules)) != _PRESENT:
+                append((first, last, rank))
+        if last > reach:
+            reach = last
+    append((first_point, reach, _PRESENT))
+    return pieces
+
+
+def _sparse_pieces(kept: list[Bin], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
+    """Rule 3: one piece per bin, labelled by its ratio, short bins widened around their first."""
+    pieces: list[Piece] = []
+    for b in kept:
+        first, last = b.first, b.last
+        rank = _level_rank(separation_ratio(b, mean_interval), rules)
+        if last - first < 2 * threshold:
+            pieces.append((first - threshold, max(last, first + threshold), rank))
+        else:
+            pieces.append((first, last, rank))
+    return pieces
+
+
+def _not_expected_pieces(deployments: Sequence[Deployment], window: Window) -> list[Piece]:
+    """Rule 4: the window's time outside the union of deployments; none without deployments."""
+    if not deployments:
+        return []
+    pieces: list[Piece] = []
+    cursor = window.start
+    for start, stop, _ in deployment_spans(deployments, window):
+        if start > cursor:
+            pieces.append((cursor, start, _NOT_EXPECTED))
+        cursor = max(cursor, stop)
+    if cursor < window.stop:
+        pieces.append((cursor, window.stop, _NOT_EXPECTED))
+    return pieces
+
+
+def _overlay(pieces: list[Piece], window: Window, cuts: set[float]) -> list[Span]:
+    """Clip pieces to the window and flatten them: highest rank wins, equal neighbours merge
+    except across a cut.
+
+    The caller includes a background piece over the whole window, so the result covers it.
+    """
+    low, high = window.start, window.stop
+    events: list[tuple[float, int, int]] = []
+    for start, stop, rank in pieces:
+        start = max(start, low)
+        stop = min(stop, high)
+        if start < stop:
+            events.append((start, rank, 1))
+            events.append((stop, rank, -1))
+    events.extend((cut, _BACKGROUND, 0) for cut in cuts)
+    events.sort()
+    active = [0] * len(_RANK_CATEGORY)
+    flat: list[list[Any]] = []
+    previous = low
+    for time, rank, delta in events:
+        if time > previous:
+            top = _NOT_EXPECTED
+            while not active[top]:
+                top -= 1
+            category = _RANK_CATEGORY[top]
+            if flat and flat[-1][2] == category and previous not in cuts:
+                flat[-1][1] = time
+            else:
+                flat.append([previous, time, category])
+            previous = time
+        active[rank] += delta
+    return [Span(start, stop, category) for start, stop, category in flat]

@@ -1,0 +1,96 @@
+"""Where stream and bin metadata come from: the interface both readers implement.
+
+Stream and bin metadata (stream_metadata, partition_metadata) come from the
+configured StreamSource: PostgreSQL (METADATA_URL) or Cassandra. Deployments and
+asset UIDs always come from the metadata PostgreSQL database (DeploymentSource).
+Times stay NTP seconds (bins) and Unix ms (deployments) here: callers convert with
+ooi_status.times. Rows are any objects with the attributes named below (tuples with
+names), so large results are not copied into new objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import NamedTuple, Protocol
+
+
+class StreamRow(NamedTuple):
+    subsite: str
+    node: str
+    sensor: str
+    method: str
+    stream: str
+    count: int | None
+    first: float | None
+    last: float | None
+
+
+class BinRow(NamedTuple):
+    bin: int
+    count: int
+    first: float
+    last: float
+
+
+class OpenDeployment(NamedTuple):
+    """The deployment of an instrument in the water now, and the asset UID events go to."""
+
+    refdes: str
+    number: int
+    asset_uid: str
+
+
+class DeploymentRow(NamedTuple):
+    number: int
+    start_ms: int
+    stop_ms: int | None  # None: still deployed
+
+
+StreamKey = tuple[str, str]  # (method, stream)
+
+
+class SourceUnavailable(Exception):
+    """The source did not answer (server down, timeout, node lost): skip the round or answer 503."""
+
+
+class StreamSource(Protocol):
+    def streams(
+        self, methods: Collection[str] | None = None, refdes: Collection[str] | None = None
+    ) -> Sequence[StreamRow]:
+        """stream_metadata rows, filtered by method and/or instrument when given."""
+        ...
+
+    def bins(
+        self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
+    ) -> dict[StreamKey, Sequence[BinRow]]:
+        """Bins of those streams of one instrument overlapping (start, stop), ordered by bin.
+
+        Overlapping: ``last > start and first < stop``. One row per bin: where a bin is held in
+        several stores (partition_metadata.store), the row of the first store by name is kept,
+        so that copies are not counted twice. Streams without such a bin are left out.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class DeploymentSource(Protocol):
+    def open_deployments(self, now_ms: int) -> dict[str, OpenDeployment]:
+        """Instruments in the water at now_ms whose deployed asset has a UID, by refdes."""
+        ...
+
+    def deployments(self, refdes: str) -> list[DeploymentRow]:
+        """Every deployment of one instrument, ordered by start (latest version of each number)."""
+        ...
+
+    def instrument_exists(self, refdes: str) -> bool:
+        """Whether the metadata knows the instrument (a stream or a deployment)."""
+        ...
+
+
+def split_refdes(refdes: str) -> tuple[str, str, str] | None:
+    """``SUBSITE-NODE-SENSOR`` (SENSOR may contain dashes) → parts, or None when malformed."""
+    parts = refdes.split("-", 2)
+    if len(parts) != 3 or not all(parts) or any(len(p) > 16 for p in parts):
+        return None
+    return parts[0], parts[1], parts[2]

@@ -1,0 +1,208 @@
+"""The SQLAlchemy readers of the OOI metadata tables, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, event
+
+from ooi_status import demo
+from ooi_status.sources import deployment_source, stream_source
+from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable
+from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
+from ooi_status.times import datetime_to_ntp, datetime_to_unix_ms
+
+REFDES = "CE02SHBP-LJ01D-06-CTDBPN106"  # the sensor part holds a dash
+OTHER = "CE02SHBP-LJ01D-06-CTDBPN107"
+T0 = datetime_to_ntp(datetime(2016, 1, 1, tzinfo=UTC))
+DAY = 86_400
+
+
+def day_bin(k: int, count: int = 100) -> tuple[int, int, float, float]:
+    """Bin k days after T0: first 10 s after the bin start, last 10 s before its end."""
+    start = int(T0) + k * DAY
+    return (start, count, start + 10.0, start + DAY - 10.0)
+
+
+def as_rows(bins: list[tuple[int, int, float, float]]) -> list[BinRow]:
+    return [BinRow(*b) for b in bins]
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def streams_db(empty_metadata_db):  # type: ignore[no-untyped-def]
+    obs = demo.Observatory()
+    obs.add_stream(REFDES, "streamed", "ctdbp_no_sample", [day_bin(k) for k in (2, 0, 1, 5)])
+    obs.add_stream(REFDES, "streamed", "ctdbp_no_hardware", [day_bin(k, 7) for k in range(3)])
+    obs.add_stream(REFDES, "recovered_inst", "ctdbp_no_sample", [day_bin(k, 50) for k in range(10, 12)])
+    obs.add_stream(REFDES, "bad_streamed", "ctdbp_no_sample", [day_bin(0)])
+    obs.add_stream(REFDES, "telemetered", "ctdbp_no_sample", [])
+    obs.add_stream(OTHER, "streamed", "ctdbp_no_sample", [day_bin(k, 1) for k in range(6)])
+    demo.write_observatory(empty_metadata_db.engine, obs)
+    return empty_metadata_db
+
+
+def test_bins_of_several_streams_come_in_one_statement_ordered_by_bin(streams_db):
+    source = PostgresStreamSource(streams_db.engine)
+    keys = [
+        ("streamed", "ctdbp_no_sample"),
+        ("streamed", "ctdbp_no_hardware"),
+        ("telemetered", "ctdbp_no_sample"),
+    ]
+    with statements(streams_db.engine) as sent:
+        bins = source.bins(REFDES, keys, T0, T0 + 30 * DAY)
+    assert len(sent) == 1
+    assert bins == {
+        ("streamed", "ctdbp_no_sample"): as_rows([day_bin(k) for k in (0, 1, 2, 5)]),
+        ("streamed", "ctdbp_no_hardware"): as_rows([day_bin(k, 7) for k in range(3)]),
+    }  # a stream without bins in the window is left out; another instrument's bins never come
+
+
+@pytest.mark.parametrize(
+    ("start", "stop", "expected"),
+    [
+        pytest.param(T0 + DAY - 10, T0 + 2 * DAY + 10, [1], id="last == start is out, first == stop is out"),
+        pytest.param(T0 + DAY - 11, T0 + 2 * DAY + 11, [0, 1, 2], id="last > start and first < stop are in"),
+        pytest.param(T0 + 1.5 * DAY, T0 + 1.6 * DAY, [1], id="a window inside one bin"),
+        pytest.param(T0 + 3 * DAY, T0 + 5 * DAY + 10, [], id="nothing overlaps"),
+    ],
+)
+def test_bins_overlap_rule(streams_db, start, stop, expected):
+    source = PostgresStreamSource(streams_db.engine)
+    bins = source.bins(REFDES, [("streamed", "ctdbp_no_sample")], start, stop)
+    assert bins.get(("streamed", "ctdbp_no_sample"), []) == as_rows([day_bin(k) for k in expected])
+
+
+def test_bins_rows_have_first_last_and_count_attributes(streams_db):
+    source = PostgresStreamSource(streams_db.engine)
+    (row, *_) = source.bins(REFDES, [("recovered_inst", "ctdbp_no_sample")], T0, T0 + 30 * DAY)[
+        ("recovered_inst", "ctdbp_no_sample")
+    ]
+    assert (row.bin, row.count, row.first, row.last) == day_bin(10, 50)
+    assert isinstance(row.bin, int) and isinstance(row.count, int) and isinstance(row.first, float)
+
+
+def test_bins_for_a_malformed_refdes_or_no_stream_are_empty(streams_db):
+    source = PostgresStreamSource(streams_db.engine)
+    assert source.bins("CE02SHBP", [("streamed", "ctdbp_no_sample")], T0, T0 + DAY) == {}
+    assert source.bins(REFDES, [], T0, T0 + DAY) == {}
+
+
+def test_a_bin_held_in_two_stores_counts_once_with_the_first_store_by_name(empty_metadata_db):
+    obs = demo.Observatory()
+    obs.add_stream(REFDES, "streamed", "ctdbp_no_sample", [day_bin(0), day_bin(1)])
+    copy = {**obs.partitions[1], "id": 3, "store": "aaa", "count": 99}
+    obs.partitions.append(copy)
+    demo.write_observatory(empty_metadata_db.engine, obs)
+    source = PostgresStreamSource(empty_metadata_db.engine)
+    bins = source.bins(REFDES, [("streamed", "ctdbp_no_sample")], T0, T0 + 5 * DAY)
+    start, _, first, last = day_bin(1)
+    assert bins[("streamed", "ctdbp_no_sample")] == [BinRow(*day_bin(0)), BinRow(start, 99, first, last)]
+
+
+def test_streams_filtered_by_method_and_instrument(streams_db):
+    source = PostgresStreamSource(streams_db.engine)
+    rows = source.streams(methods=["streamed"], refdes=[REFDES])
+    assert sorted((r.method, r.stream) for r in rows) == [
+        ("streamed", "ctdbp_no_hardware"),
+        ("streamed", "ctdbp_no_sample"),
+    ]
+    everything = source.streams(refdes=[REFDES])
+    assert len(everything) == 5
+    assert {r.sensor for r in everything} == {"06-CTDBPN106"}
+    assert len(source.streams()) == 6
+    assert source.streams(refdes=["not-a-refdes-at all but-long-enough-to-fail"]) == []
+
+
+# --- deployments -------------------------------------------------------------------------------
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture
+def deployments_db(empty_metadata_db):  # type: ignore[no-untyped-def]
+    obs = demo.Observatory()
+    obs.add_deployment(REFDES, 2, utc(2017, 1, 1), None, "CGINS-CTDBPN-00002")
+    obs.add_deployment(REFDES, 1, utc(2015, 1, 1), utc(2016, 1, 1), "CGINS-CTDBPN-00001")
+    obs.add_deployment(REFDES, 1, utc(2015, 2, 1), utc(2016, 6, 1), "CGINS-CTDBPN-00011")
+    obs.deployments[-1]["versionnumber"] = 2  # a later version of deployment 1
+    obs.add_deployment(OTHER, 1, utc(2030, 1, 1), None, "CGINS-CTDBPN-00003")  # not yet in the water
+    obs.add_deployment("RS01SLBS-LJ01A-05-HPIESA101", 1, utc(2016, 1, 1), None, None)  # asset without UID
+    obs.add_stream("RS03AXPS-PC03A-4A-CTDPFA303", "streamed", "ctdpf_optode_sample", [day_bin(0)])
+    demo.write_observatory(empty_metadata_db.engine, obs)
+    return empty_metadata_db
+
+
+def test_deployments_latest_version_of_each_number_ordered_by_start(deployments_db):
+    source = PostgresDeploymentSource(deployments_db.engine)
+    ms = datetime_to_unix_ms
+    assert source.deployments(REFDES) == [
+        DeploymentRow(1, ms(utc(2015, 2, 1)), ms(utc(2016, 6, 1))),
+        DeploymentRow(2, ms(utc(2017, 1, 1)), None),
+    ]
+    assert source.deployments("RS03AXPS-PC03A-4A-CTDPFA303") == []
+    assert source.deployments("malformed") == []
+
+
+def test_instrument_exists_by_stream_or_by_deployment(deployments_db):
+    source = PostgresDeploymentSource(deployments_db.engine)
+    assert source.instrument_exists(REFDES)  # deployments only
+    assert source.instrument_exists("RS03AXPS-PC03A-4A-CTDPFA303")  # a stream only
+    assert not source.instrument_exists("RS03AXPS-PC03A-4A-CTDPFA304")
+    assert not source.instrument_exists("RS03AXPS-PC03A")
+
+
+def test_open_deployments_in_the_water_now_with_an_asset_uid(deployments_db):
+    source = PostgresDeploymentSource(deployments_db.engine)
+    now = utc(2026, 11, 23)
+    found = source.open_deployments(datetime_to_unix_ms(now))
+    assert {refdes: (d.number, d.asset_uid) for refdes, d in found.items()} == {
+        REFDES: (2, "CGINS-CTDBPN-00002")
+    }
+    earlier = source.open_deployments(datetime_to_unix_ms(utc(2016, 3, 1)))
+    assert {refdes: (d.number, d.asset_uid) for refdes, d in earlier.items()} == {
+        REFDES: (1, "CGINS-CTDBPN-00011")
+    }
+
+
+def test_factories_choose_the_postgres_reader(db_settings):
+    from ooi_status.db import Databases
+
+    databases = Databases(db_settings)
+    try:
+        assert isinstance(stream_source(db_settings, databases), PostgresStreamSource)
+        assert isinstance(deployment_source(databases), PostgresDeploymentSource)
+    finally:
+        databases.dispose()
+
+
+def test_an_unreachable_database_is_source_unavailable(settings):
+    from ooi_status.db import make_engine
+
+    engine = make_engine("postgresql+psycopg2://postgres@127.0.0.1:1/metadata", settings)
+    try:
+        with pytest.raises(SourceUnavailable):
+            PostgresStreamSource(engine).bins(REFDES, [("streamed", "x")], T0, T0 + DAY)
+        with pytest.raises(SourceUnavailable):
+            PostgresDeploymentSource(engine).deployments(REFDES)
+    finally:
+        engine.dispose()
