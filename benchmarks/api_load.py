@@ -1,0 +1,364 @@
+"""Benchmark ``api-load`` (spec BENCHMARKS.md): run_gunicorn.sh under 64 concurrent connections.
+
+    python benchmarks/api_load.py [--postgres URL] [--duration 30] [--connections 64] [--runs 1]
+
+Builds ``ooi-fleet`` (3,000 instruments, 12,000 monitored streams) and ``ooi-10y`` into two
+fresh PostgreSQL databases (dropped afterwards), gives every active stream its status as of
+now, starts run_gunicorn.sh (2 gevent workers) on a free loopback port, and drives it with
+``wrk`` (or, without wrk, a threaded client in this file) for a bounded time, mixing
+``/stream?status=failed``, ``/instrument?refdes=CE`` and ``/available/<refdes>`` (the last
+only when the app serves that route). Prints a table and one JSON line of figures.
+Loopback only; every wait is bounded; the server is stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ooi_status import demo, migrate  # noqa: E402
+from ooi_status.model.monitor import DeployedStream, ExpectedStream, MonitorHeartbeat, ReferenceDesignator  # noqa: E402
+from ooi_status.status import Intervals, stream_status  # noqa: E402
+from ooi_status.times import ntp_to_datetime, unix_ms_to_datetime  # noqa: E402
+
+WRK_SCRIPT = """
+local paths = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests": %%d, "duration_s": %%f, "errors": %%d, ' ..
+    '"p50_ms": %%f, "p99_ms": %%f, "max_ms": %%f}\\n',
+    summary.requests, summary.duration / 1e6, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load per run (at most 120)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=1, help="runs; the median is reported")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    args = parser.parse_args(argv)
+    args.duration = max(1, min(args.duration, 120))
+    return args
+
+
+@contextmanager
+def fresh_databases(server: str) -> Iterator[dict[str, str]]:
+    suffix = uuid.uuid4().hex[:8]
+    names = {"monitor": f"ooistatus_bench_{suffix}_monitor", "metadata": f"ooistatus_bench_{suffix}_metadata"}
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield {
+            role: make_url(server).set(database=name).render_as_string(False) for role, name in names.items()
+        }
+    finally:
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def merged(first: demo.Observatory, second: demo.Observatory) -> demo.Observatory:
+    """Both observatories in one, the second's row ids moved past the first's."""
+    assets, events = len(first.assets), len(first.events)
+    streams, partitions = len(first.streams), len(first.partitions)
+    out = demo.Observatory(
+        *(
+            list(rows)
+            for rows in (
+                first.assets,
+                first.instruments,
+                first.events,
+                first.deployments,
+                first.streams,
+                first.partitions,
+            )
+        )
+    )
+    out.assets += [{**row, "assetid": row["assetid"] + assets} for row in second.assets]
+    out.instruments += [{**row, "assetid": row["assetid"] + assets} for row in second.instruments]
+    out.events += [{**row, "eventid": row["eventid"] + events} for row in second.events]
+    out.deployments += [
+        {**row, "eventid": row["eventid"] + events, "sassetid": row["sassetid"] + assets}
+        for row in second.deployments
+    ]
+    out.streams += [{**row, "id": row["id"] + streams} for row in second.streams]
+    out.partitions += [{**row, "id": row["id"] + partitions} for row in second.partitions]
+    return out
+
+
+def expected_rows(obs: demo.Observatory) -> list[dict[str, object]]:
+    """Fleet intervals (warn 600 s, fail 1,800 s) for every monitored (stream, method)."""
+    pairs = sorted({(s["stream"], s["method"]) for s in obs.streams if s["method"] in demo.MONITORED})
+    return [
+        {"name": name, "method": method, "expected_rate": 0.0, "warn_interval": 600, "fail_interval": 1800}
+        for name, method in pairs
+    ]
+
+
+def active_refdes(obs: demo.Observatory, now: datetime) -> set[str]:
+    events = {row["eventid"]: row for row in obs.events}
+    found = set()
+    for row in obs.deployments:
+        event = events[row["eventid"]]
+        stop = event["eventstoptime"]
+        started = unix_ms_to_datetime(event["eventstarttime"]) <= now
+        if started and (stop is None or unix_ms_to_datetime(stop) > now) and event["assetuid"]:
+            found.add(f"{row['subsite']}-{row['node']}-{row['sensor']}")
+    return found
+
+
+def seed_monitor(url: str, obs: demo.Observatory, now: datetime) -> int:
+    """Monitor rows as a first round would leave them: every active stream with its status now."""
+    engine = create_engine(url)
+    active = active_refdes(obs, now)
+    with Session(engine) as session, session.begin():
+        expected = {}
+        for row in expected_rows(obs):
+            item = ExpectedStream(**row)
+            session.add(item)
+            expected[(row["name"], row["method"])] = item
+        refdes = {name: ReferenceDesignator(name=name) for name in sorted(active)}
+        session.add_all(refdes.values())
+        session.flush()
+        rows = []
+        for s in obs.streams:
+            name = f"{s['subsite']}-{s['node']}-{s['sensor']}"
+            if s["method"] not in demo.MONITORED or name not in active:
+                continue
+            es = expected[(s["stream"], s["method"])]
+            last = ntp_to_datetime(s["last"])
+            status = stream_status(last, Intervals(es.expected_rate, es.warn_interval, es.fail_interval), now)
+            rows.append(
+                {
+                    "reference_designator_id": refdes[name].id,
+                    "expected_stream_id": es.id,
+                    "status": status.value,
+                    "status_time": now,
+                    "last_data_time": last,
+                    "checked_at": now,
+                }
+            )
+        session.execute(insert(DeployedStream), rows)
+        session.add(
+            MonitorHeartbeat(kind="check", started_at=now, duration=0.0, ok=True, streams_checked=len(rows))
+        )
+    engine.dispose()
+    return len(rows)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(urls: dict[str, str], workers: int, log: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "OOISTATUS_BIND": f"127.0.0.1:{port}",
+        "OOISTATUS_WORKERS": str(workers),
+        "OOISTATUS_MONITOR_URL": urls["monitor"],
+        "OOISTATUS_METADATA_URL": urls["metadata"],
+        "OOISTATUS_ACCESS_LOG": "/dev/null",
+        "OOISTATUS_LOG_LEVEL": "WARNING",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    env.pop("OOISTATUS_SETTINGS", None)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            ["bash", str(ROOT / "run_gunicorn.sh")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, process, 60)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if requests.get(base + "/openapi.json", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit("api-load: the server did not start; see its log")
+
+
+def run_wrk(base: str, paths: list[str], connections: int, duration: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+    try:
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{duration}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=duration + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    figures = json.loads(next(line for line in out.splitlines() if line.startswith("WRKJSON"))[8:])
+    figures["throughput_rps"] = figures["requests"] / figures["duration_s"]
+    return figures
+
+
+def run_python_client(base: str, paths: list[str], connections: int, duration: int) -> dict[str, float]:
+    """64 threads, one keep-alive connection each, until the time is up (and at most 10**6 requests)."""
+    host, port = base.removeprefix("http://").split(":")
+    deadline = time.monotonic() + duration
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        mine, i = [], offset
+        while time.monotonic() < deadline and len(latencies) + len(mine) < 10**6:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", paths[i % len(paths)])
+                response = conn.getresponse()
+                response.read()
+                ok = response.status < 400
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection(host, int(port), timeout=10)
+            mine.append(time.perf_counter() - started)
+            if not ok:
+                with lock:
+                    errors[0] += 1
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=duration + 30)
+    elapsed = time.monotonic() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return {
+        "requests": len(latencies),
+        "duration_s": elapsed,
+        "errors": errors[0],
+        "p50_ms": cuts[49] * 1000,
+        "p99_ms": cuts[98] * 1000,
+        "max_ms": max(latencies) * 1000,
+        "throughput_rps": len(latencies) / elapsed,
+    }
+
+
+def load_paths(base: str) -> tuple[list[str], list[str]]:
+    described = requests.get(base + "/openapi.json", timeout=10).json()["paths"]
+    paths, notes = ["/stream?status=failed", "/instrument?refdes=CE"], []
+    if "/available/{refdes}" in described:
+        paths.append(f"/available/{demo.TEN_YEAR_REFDES}")
+    else:
+        notes.append("/available/<refdes> is not served by this build: left out of the mix")
+    return paths, notes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
+    now = datetime.now(UTC)
+    with fresh_databases(args.postgres) as urls, tempfile.TemporaryDirectory() as tmp:
+        obs = merged(demo.fleet_observatory(now), demo.ten_year_observatory())
+        demo.write_observatory(create_engine(urls["metadata"]), obs)
+        migrate.upgrade(urls["monitor"])
+        streams = seed_monitor(urls["monitor"], obs, now)
+        with gunicorn(urls, args.workers, Path(tmp) / "gunicorn.log") as base:
+            paths, notes = load_paths(base)
+            failed = len(requests.get(base + "/stream?status=failed", timeout=30).json()["status"])
+            run = run_wrk if client == "wrk" else run_python_client
+            results = [run(base, paths, args.connections, args.duration) for _ in range(args.runs)]
+    figures = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    report = {
+        "scenario": "api-load",
+        "client": client,
+        "streams": streams,
+        "failed_streams": failed,
+        "paths": paths,
+        "connections": args.connections,
+        "workers": args.workers,
+        "runs": args.runs,
+        **figures,
+    }
+    for note in notes:
+        print(f"note: {note}")
+    print(f"{'figure':<18} value")
+    for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "max_ms", "errors"):
+        print(f"{key:<18} {figures[key]:.1f}")
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

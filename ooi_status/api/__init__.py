@@ -1,0 +1,141 @@
+"""The HTTP API: ``create_app()`` builds it; ``ooi_status.api:app`` is what gunicorn serves.
+
+Settings are loaded when the app is built; database engines are made lazily in the
+process that first uses them (after gunicorn forks its workers), never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
+
+from ooi_status.config import Settings, SettingsError, load_settings
+from ooi_status.db import Databases
+
+log = logging.getLogger(__name__)
+
+#: Largest request body accepted (PATCH bodies are a few dozen bytes).
+MAX_BODY_BYTES = 64 * 1024
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id of at most 10 digits; a longer one is no route (404), never a number
+    too large for a database parameter. (A range check raising ValidationError would make werkzeug
+    answer 405 for the other methods of the route, hence the pattern.)"""
+
+    regex = r"\d{1,10}"
+
+
+def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config.update(flask_config)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["id"] = IdConverter
+    app.extensions["ooi_status.settings"] = settings
+    app.extensions["ooi_status.databases"] = Databases(settings)
+    logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)
+
+    from ooi_status.api import auth, coalesce, errors, metrics
+
+    errors.init_app(app)
+    coalesce.init_app(app)
+    auth.init_app(app, settings)
+    metrics.init_app(app)
+    app.before_request(_refuse_nul_bytes)
+    app.teardown_appcontext(_close_sessions)
+    for blueprint in blueprints():
+        app.register_blueprint(blueprint)
+    return app
+
+
+def blueprints() -> list[Any]:
+    """Every blueprint of the API, in one visible table (api/views/, one module per resource family)."""
+    from ooi_status.api.views import availability, deployed, expected, instruments, operations, streams, web
+
+    return [expected.bp, deployed.bp, streams.bp, instruments.bp, operations.bp, availability.bp, web.bp]
+
+
+def monitor_session() -> Session:
+    """This request's session on the monitor database, closed when the request ends."""
+    if "monitor_session" not in g:
+        g.monitor_session = Session(current_databases().monitor, expire_on_commit=False)
+    return g.monitor_session
+
+
+def metadata_session() -> Session:
+    """This request's session on the OOI metadata database (read-only), closed when the request ends."""
+    if "metadata_session" not in g:
+        g.metadata_session = Session(current_databases().metadata)
+    return g.metadata_session
+
+
+def _close_sessions(_exc: BaseException | None) -> None:
+    # Always runs, error or not: the connection goes back to the pool, any transaction rolled back.
+    for name in ("monitor_session", "metadata_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
+
+
+def _refuse_nul_bytes() -> None:
+    # A NUL byte can be in a URL but not in a PostgreSQL string: refuse it before it reaches one.
+    from ooi_status.api.errors import BadRequest
+
+    for name, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
+        if "\x00" in str(name) or "\x00" in str(value):
+            raise BadRequest(f"{name}: NUL bytes are not allowed in parameters")
+
+
+def current_settings() -> Settings:
+    from flask import current_app
+
+    return current_app.extensions["ooi_status.settings"]
+
+
+def current_databases() -> Databases:
+    from flask import current_app
+
+    return current_app.extensions["ooi_status.databases"]
+
+
+def _log_through_gunicorn() -> None:
+    """ooi_status's log lines go where gunicorn's error log goes (standard error by default)."""
+    server_log = logging.getLogger("gunicorn.error")
+    ours = logging.getLogger("ooi_status")
+    if server_log.handlers and not ours.handlers:
+        for handler in server_log.handlers:
+            ours.addHandler(handler)
+        ours.propagate = False
+
+
+def _app_for_gunicorn() -> Flask:
+    if os.environ.get("PSYCOGREEN", "").lower() in ("1", "true", "yes"):
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()
+    _log_through_gunicorn()
+    try:
+        return create_app()
+    except SettingsError as exc:
+        print(f"ooi_status API: settings error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def __getattr__(name: str) -> Any:
+    # ``ooi_status.api:app`` is built on first access, not at import of the package.
+    if name == "app":
+        globals()["app"] = _app_for_gunicorn()
+        return globals()["app"]
+    raise AttributeError(name)
+
+
+__all__ = ["create_app", "current_settings", "current_databases", "monitor_session", "metadata_session"]

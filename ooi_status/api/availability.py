@@ -1,0 +1,192 @@
+"""GET /available/<refdes>: from the request's arguments to the instrument's Timeline.
+
+Three steps, each callable on its own: ``parse_query`` checks the arguments (every
+problem is a BadRequest naming the parameter), ``build_timeline`` reads the metadata
+through the sources and runs the span engine, and the view serializes the result.
+
+Reads per request: the instrument's deployments, its stream_metadata rows, and the bins
+of every selected stream in one query (plus one existence check when the instrument has
+neither deployments nor streams, to tell an unknown refdes from an empty one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ooi_status.api.errors import BadRequest, NotFound
+from ooi_status.availability import Deployment, Rules, deployment_spans, resolve_window, stream_spans
+from ooi_status.availability_report import StreamTimeline, Timeline
+from ooi_status.config import Settings
+from ooi_status.db import Databases
+from ooi_status.sources import deployment_source, stream_source
+from ooi_status.sources.base import DeploymentRow, DeploymentSource, StreamRow, StreamSource, split_refdes
+from ooi_status.sources.bin_cache import BinCache
+from ooi_status.times import datetime_to_ntp, parse_iso_timestamp, unix_ms_to_ntp
+
+FORMATS = ("json", "csv", "tsv", "svg")
+PARAMETERS = ("method", "stream", "start_time", "stop_time", "format")
+REFDES_EXAMPLE = "CE02SHBP-LJ01D-06-CTDBPN106"
+
+
+class Arguments(Protocol):
+    """The request's query arguments (werkzeug's MultiDict)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityQuery:
+    refdes: str
+    method: str | None = None  # exact; None: every method but the excluded prefix
+    stream: str | None = None  # exact
+    start: datetime | None = None
+    stop: datetime | None = None
+    format: str = "json"
+
+
+def parse_query(refdes: str, args: Arguments) -> AvailabilityQuery:
+    """The checked arguments of one request. An empty value counts as absent; other query
+    arguments are ignored (clients add cache-busting ones); a known one given twice is a 400."""
+    if "\x00" in refdes or split_refdes(refdes) is None:
+        raise BadRequest(
+            f"refdes: {refdes!r} is not a reference designator SUBSITE-NODE-SENSOR "
+            f"(three parts of at most 16 characters, e.g. {REFDES_EXAMPLE})"
+        )
+    values = {name: _single(args, name) for name in PARAMETERS}
+    start, stop = _time(values, "start_time"), _time(values, "stop_time")
+    fmt = (values["format"] or "json").lower()
+    if fmt not in FORMATS:
+        raise BadRequest(f"format: {values['format']!r} is not one of {', '.join(FORMATS)}")
+    return AvailabilityQuery(refdes, values["method"], values["stream"], start, stop, fmt)
+
+
+def _single(args: Arguments, name: str) -> str | None:
+    given = [value for value in args.getlist(name) if value != ""]
+    if any("\x00" in value for value in given):
+        raise BadRequest(f"{name}: NUL bytes are not allowed")
+    if len(given) > 1:
+        raise BadRequest(f"{name}: given {len(given)} times; give it at most once")
+    return given[0] if given else None
+
+
+def _time(values: dict[str, str | None], name: str) -> datetime | None:
+    text = values[name]
+    if text is None:
+        return None
+    try:
+        return parse_iso_timestamp(text)
+    except ValueError:
+        raise BadRequest(
+            f"{name}: {text!r} is not an ISO 8601 date or date-time in UTC "
+            "(e.g. 2016-01-01, 2016-01-01T12:00:00 or 2016-01-01T12:00:00Z)"
+        ) from None
+
+
+def select_streams(
+    rows: Sequence[StreamRow], method: str | None, stream: str | None, excluded_prefix: str
+) -> list[StreamRow]:
+    """The streams a request shows, ordered by method then stream. Without a method, every
+    method except those starting with the excluded prefix; method and stream match exactly."""
+    chosen = [
+        row
+        for row in rows
+        if (row.method == method if method is not None else not _excluded(row.method, excluded_prefix))
+        and (stream is None or row.stream == stream)
+    ]
+    chosen.sort(key=lambda row: (row.method, row.stream))
+    return chosen
+
+
+def _excluded(method: str, prefix: str) -> bool:
+    return bool(prefix) and method.startswith(prefix)
+
+
+def engine_deployments(rows: Sequence[DeploymentRow]) -> list[Deployment]:
+    """Deployments as the engine takes them: Unix ms → NTP seconds."""
+    return [
+        Deployment(
+            row.number,
+            unix_ms_to_ntp(row.start_ms),
+            None if row.stop_ms is None else unix_ms_to_ntp(row.stop_ms),
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataSources:
+    """The readers of one process: streams and bins, deployments, and the bins kept for reuse."""
+
+    streams: StreamSource
+    deployments: DeploymentSource
+    bin_cache: BinCache
+
+
+def build_timeline(
+    query: AvailabilityQuery,
+    sources: MetadataSources,
+    settings: Settings,
+    now: datetime,
+) -> Timeline:
+    """Read the metadata of one instrument and compute its timeline (spec AVAILABILITY.md)."""
+    now_ntp = datetime_to_ntp(now)
+    start, stop = _requested_window(query, now_ntp)
+    streams, deployments = sources.streams, sources.deployments
+    refdes = query.refdes
+    deployed = engine_deployments(deployments.deployments(refdes))
+    every_stream = streams.streams(refdes=[refdes])
+    if not deployed and not every_stream and not deployments.instrument_exists(refdes):
+        raise NotFound(f"refdes: {refdes!r} is not an instrument the metadata database knows")
+    selected = select_streams(
+        every_stream, query.method, query.stream, settings.AVAILABILITY_EXCLUDED_METHOD_PREFIX
+    )
+    # The instrument's earliest point, over all its streams: every filter draws the same window.
+    earliest = min((row.first for row in every_stream if row.first is not None), default=None)
+    window = resolve_window(deployed, start, stop, now_ntp, earliest)
+    if window is None:
+        return Timeline(refdes, None, [], [StreamTimeline(row.method, row.stream, []) for row in selected])
+    bins = sources.bin_cache.bins(streams, refdes, selected, window.start, window.stop) if selected else {}
+    rules = Rules.from_settings(settings)
+    rows = [
+        StreamTimeline(
+            row.method,
+            row.stream,
+            stream_spans(bins.get((row.method, row.stream), ()), deployed, window, rules),
+        )
+        for row in selected
+    ]
+    return Timeline(refdes, window, deployment_spans(deployed, window), rows)
+
+
+def _requested_window(query: AvailabilityQuery, now_ntp: float) -> tuple[float | None, float | None]:
+    """start_time and stop_time in NTP seconds; an empty window (after clamping stop to now) is a 400."""
+    start = None if query.start is None else datetime_to_ntp(query.start)
+    stop = None if query.stop is None else datetime_to_ntp(query.stop)
+    if start is not None and not start < min(now_ntp if stop is None else stop, now_ntp):
+        clamped = "now" if stop is None or stop >= now_ntp else "stop_time"
+        raise BadRequest(
+            f"start_time/stop_time: the window is empty: start_time must be before {clamped} "
+            "(stop_time defaults to now and is clamped to now)"
+        )
+    return start, stop
+
+
+def metadata_sources(extensions: dict[str, Any], settings: Settings, databases: Databases) -> MetadataSources:
+    """The sources of this process, made on first use and kept in the app's extensions.
+
+    Remade after a fork (gunicorn workers), as the engines are: a reader holding a
+    connection pool or a cluster session belongs to the process that made it.
+    """
+    cached = extensions.get("ooi_status.sources")
+    if cached is None or cached[0] != os.getpid():
+        sources = MetadataSources(
+            stream_source(settings, databases),
+            deployment_source(databases),
+            BinCache(settings.AVAILABILITY_BIN_CACHE_ROWS, settings.AVAILABILITY_CACHE_SECONDS),
+        )
+        cached = extensions["ooi_status.sources"] = (os.getpid(), sources)
+    return cached[1]

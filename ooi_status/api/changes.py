@@ -1,0 +1,72 @@
+"""What the API writes: expected-stream defaults and deployed-stream overrides.
+
+Each change is one UPDATE statement, committed by itself. On PostgreSQL the row lock the
+UPDATE takes serialises concurrent writes to the same row (a disable and a PATCH, two
+PATCHes): each lands whole, one after the other, never a mix of fields read from one and
+written by the other. The object returned is read back in the same transaction, so it is
+exactly what this request wrote. Values arrive checked (ooi_status.api.validation).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ooi_status.api import queries
+from ooi_status.model.monitor import DeployedStream, ExpectedStream
+from ooi_status.status import DISABLED, NO_OVERRIDES, Overrides
+
+log = logging.getLogger(__name__)
+
+#: Overrides written by PUT .../disable and .../enable.
+SWITCHES = {"disable": DISABLED, "enable": NO_OVERRIDES}
+
+
+def patch_expected(session: Session, expected_id: int, changes: dict[str, Any]) -> ExpectedStream:
+    """Set some of an expected stream's defaults; NotFound for an unknown id."""
+    with session.begin():
+        if changes:
+            session.execute(update(ExpectedStream).where(ExpectedStream.id == expected_id).values(changes))
+        found = queries.expected_stream(session, expected_id)
+        session.refresh(found)
+    _log_change("expected stream", expected_id, changes)
+    return found
+
+
+def patch_deployed(session: Session, stream_id: int, changes: dict[str, Any]) -> queries.StreamList:
+    """Set or clear (None) some of a deployed stream's overrides; NotFound for an unknown id."""
+    with session.begin():
+        if changes:
+            session.execute(update(DeployedStream).where(DeployedStream.id == stream_id).values(changes))
+        found = queries.stream(session, stream_id)
+    _log_change("deployed stream", stream_id, changes)
+    return found
+
+
+def switch_stream(session: Session, stream_id: int, switch: str) -> queries.StreamList:
+    """Disable (all three overrides 0) or enable (overrides cleared) one stream."""
+    return patch_deployed(session, stream_id, asdict(SWITCHES[switch]))
+
+
+def switch_instrument(session: Session, refdes: str, switch: str) -> queries.Instrument:
+    """Disable or enable every stream of one instrument, in one statement."""
+    overrides: Overrides = SWITCHES[switch]
+    with session.begin():
+        refdes_id = queries.refdes_id(session, refdes)
+        session.execute(
+            update(DeployedStream)
+            .where(DeployedStream.reference_designator_id == refdes_id)
+            .values(asdict(overrides))
+        )
+        found = queries.instrument(session, refdes_id)
+    log.info("instrument %s: %sd its %d streams", found.refdes, switch, len(found.streams.rows))
+    return found
+
+
+def _log_change(what: str, ident: int, changes: dict[str, Any]) -> None:
+    text = ", ".join(f"{name}={value}" for name, value in changes.items()) or "nothing"
+    log.info("%s %d: set %s", what, ident, text)

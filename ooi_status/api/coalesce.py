@@ -1,0 +1,85 @@
+"""Identical list reads that arrive together share one database read and one JSON encoding.
+
+A status list of 12,000 streams costs a worker ~100 ms of CPU; when 30 clients ask for the
+same list at once, computing it 30 times only makes all of them wait longer. Here the first
+request for a URL (the leader) computes the response body; requests for the same URL arriving
+while it works wait for it and answer the same bytes. Nothing is kept afterwards: the next
+request computes afresh, so an answer is never older than the read that was already under
+way when the request came in.
+
+A write accepted by this process starts a new generation: reads arriving after it never join
+a computation that began before it. (A write through another worker is seen by the next
+computation, like any write that commits while a read is under way.)
+If the leader fails, each follower computes on its own, so an error is never shared.
+Locks are threading locks: cooperative under gevent's monkey-patching, real ones otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+#: Longest a follower waits for the leader before computing on its own (seconds).
+FOLLOWER_WAIT = 30.0
+
+
+@dataclass
+class _Flight:
+    generation: int
+    done: threading.Event = field(default_factory=threading.Event)
+    result: bytes | None = None
+
+
+class Coalescer:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flights: dict[str, _Flight] = {}
+        self._generation = 0
+
+    def invalidate(self) -> None:
+        """A write happened: later reads must not join computations already under way."""
+        with self._lock:
+            self._generation += 1
+
+    def _join(self, key: str) -> tuple[_Flight, bool]:
+        with self._lock:
+            flight = self._flights.get(key)
+            if flight is not None and flight.generation == self._generation:
+                return flight, False
+            flight = self._flights[key] = _Flight(self._generation)
+            return flight, True
+
+    def run(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        """The body for ``key``: computed here, or shared with the request already computing it."""
+        flight, leader = self._join(key)
+        if not leader:
+            if flight.done.wait(FOLLOWER_WAIT) and flight.result is not None:
+                return flight.result
+            return compute()
+        try:
+            flight.result = compute()
+            return flight.result
+        finally:
+            with self._lock:
+                if self._flights.get(key) is flight:
+                    del self._flights[key]
+            flight.done.set()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["ooi_status.coalescer"] = Coalescer()
+
+
+def invalidate() -> None:
+    current_app.extensions["ooi_status.coalescer"].invalidate()
+
+
+def shared_json(build: Callable[[], Any]) -> Response:
+    """A JSON response for this URL, its body shared with identical requests under way."""
+    coalescer: Coalescer = current_app.extensions["ooi_status.coalescer"]
+    body = coalescer.run(request.full_path, lambda: current_app.json.dumps(build()).encode())
+    return current_app.response_class(body, mimetype="application/json")

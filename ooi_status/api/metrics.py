@@ -1,0 +1,169 @@
+"""/metrics: Prometheus text format, from a registry owned by each app (never the global one).
+
+Two kinds of figures:
+- read from the monitor database at scrape time (streams per status, instruments per
+  rollup status, the monitor's last rounds, the outbox): the same from every worker;
+- counted by this process (HTTP requests and their latency): under gunicorn each worker
+  counts its own requests, labelled with the worker's pid so every series only ever grows.
+If the monitor database does not answer, the scrape still succeeds: ``ooi_status_database_up``
+is 0 and the database figures are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter as Tally
+from collections.abc import Iterator
+from datetime import datetime
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from ooi_status.db import Databases
+from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, DeployedStream, MonitorHeartbeat, PendingUpdate
+from ooi_status.status import Status, rollup
+from ooi_status.times import utcnow
+
+log = logging.getLogger(__name__)
+
+STATUSES = [status.value for status in Status]
+OUTBOX_STATES = (PENDING, DELIVERED, DEAD)
+
+
+class MonitorCollector:
+    """Figures read from the monitor database at each scrape."""
+
+    def __init__(self, databases: Databases) -> None:
+        self.databases = databases
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("ooi_status_database_up", "1 when the monitor database answered this scrape")
+        try:
+            families = list(self._families(utcnow()))
+        except SQLAlchemyError as exc:
+            log.warning("metrics: monitor database unavailable: %s", str(exc).splitlines()[0])
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _families(self, now: datetime) -> Iterator[Metric]:
+        with Session(self.databases.monitor) as session:
+            yield self._streams(session)
+            yield self._instruments(session)
+            yield from self._rounds(session, now)
+            yield self._outbox(session)
+
+    def _streams(self, session: Session) -> Metric:
+        counts = dict(
+            session.execute(select(DeployedStream.status, func.count()).group_by(DeployedStream.status)).all()
+        )
+        family = GaugeMetricFamily("ooi_status_streams", "Deployed streams per status", labels=["status"])
+        for status in STATUSES:
+            family.add_metric([status], counts.get(status, 0))
+        return family
+
+    def _instruments(self, session: Session) -> Metric:
+        # One pass over (instrument, status) pairs; the rollup rule stays in ooi_status.status.
+        pairs = session.execute(
+            select(DeployedStream.reference_designator_id, DeployedStream.status).distinct()
+        ).all()
+        statuses: dict[int, list[str]] = {}
+        for refdes_id, status in pairs:
+            statuses.setdefault(refdes_id, []).append(status)
+        counts = Tally(rollup(items).value for items in statuses.values())
+        family = GaugeMetricFamily(
+            "ooi_status_instruments", "Instruments per rollup status", labels=["status"]
+        )
+        for status in STATUSES:
+            family.add_metric([status], counts.get(status, 0))
+        return family
+
+    def _rounds(self, session: Session, now: datetime) -> Iterator[Metric]:
+        beats = session.scalars(select(MonitorHeartbeat)).all()
+        duration = GaugeMetricFamily(
+            "ooi_status_monitor_round_duration_seconds",
+            "Duration of the monitor's last round",
+            labels=["kind"],
+        )
+        age = GaugeMetricFamily(
+            "ooi_status_monitor_round_age_seconds",
+            "Seconds since the monitor's last round started",
+            labels=["kind"],
+        )
+        ok = GaugeMetricFamily(
+            "ooi_status_monitor_round_ok", "1 when the last round succeeded", labels=["kind"]
+        )
+        for beat in beats:
+            duration.add_metric([beat.kind], beat.duration)
+            age.add_metric([beat.kind], (now - beat.started_at).total_seconds())
+            ok.add_metric([beat.kind], 1 if beat.ok else 0)
+        yield from (duration, age, ok)
+
+    def _outbox(self, session: Session) -> Metric:
+        counts = dict(
+            session.execute(select(PendingUpdate.state, func.count()).group_by(PendingUpdate.state)).all()
+        )
+        family = GaugeMetricFamily(
+            "ooi_status_outbox_events",
+            "Status events in the outbox: pending (waiting), delivered, dead (set aside)",
+            labels=["state"],
+        )
+        for state in OUTBOX_STATES:
+            family.add_metric([state], counts.get(state, 0))
+        return family
+
+
+class HttpMetrics:
+    """Requests answered by this process, by route (not by raw path: ids would explode the series)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Counter(
+            "ooi_status_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status", "pid"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "ooi_status_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route", "pid"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def start(self) -> None:
+        g.metrics_started = time.perf_counter()
+
+    def finish(self, response: Response) -> Response:
+        started = g.pop("metrics_started", None)
+        if started is None:
+            return response
+        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        pid = str(os.getpid())
+        self.requests.labels(request.method, route, str(response.status_code), pid).inc()
+        self.latency.labels(request.method, route, pid).observe(time.perf_counter() - started)
+        return response
+
+
+def init_app(app: Flask) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(MonitorCollector(app.extensions["ooi_status.databases"]))
+    http = HttpMetrics(registry)
+    app.before_request(http.start)
+    app.after_request(http.finish)
+    app.extensions["ooi_status.metrics"] = registry
+
+
+def exposition(app: Flask) -> Response:
+    """The registry of ``app`` in Prometheus text format."""
+    return Response(generate_latest(app.extensions["ooi_status.metrics"]), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,308 @@
+"""/openapi.json: an OpenAPI 3 description of every route of the API.
+
+``PATHS`` describes every route of API.md, including those served by blueprints built
+elsewhere (``/available/{refdes}``, ``/``). The document an app serves holds the paths it
+actually routes, so it never describes a route that would answer 404. A test proves that
+every route of the app is described and every path served exists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from ooi_status import __version__
+from ooi_status.api.openapi_schemas import ID, SCHEMAS, STATUS_ENUM, ref
+
+JSON = "application/json"
+ERRORS = {
+    "400": "bad input: the message names the parameter or field",
+    "401": "no API key sent (writes, and reads when keys are required for reads)",
+    "403": "the API key is not a configured one, or no key is configured",
+    "404": "no such object",
+    "405": "method not allowed on this route",
+    "503": "a database is unreachable; try again shortly",
+}
+READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {JSON: {"schema": schema}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {code: _json(ref("Error"), ERRORS[code]) for code in codes}
+
+
+#: Text parameters: anything but a NUL byte (refused with a 400 before it reaches a database).
+TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+# SUBSITE-NODE-SENSOR, each part 1 to 16 characters; SENSOR may itself contain dashes.
+REFDES_TEXT = {"type": "string", "pattern": "^[^-\\u0000]{1,16}-[^-\\u0000]{1,16}-[^\\u0000]{1,16}$"}
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or TEXT,
+    }
+
+
+def _path(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema or ID}
+
+
+def _read(summary: str, ok: dict[str, Any], params: list[dict[str, Any]], *errors: str) -> dict[str, Any]:
+    return {
+        "summary": summary,
+        "parameters": params,
+        "security": READ_SECURITY,
+        "responses": {"200": ok, **_errors("400", "401", "403", *errors, "503")},
+    }
+
+
+def _write(
+    summary: str, ok: dict[str, Any], params: list[dict[str, Any]], body: str | None = None
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": params,
+        "security": WRITE_SECURITY,
+        "responses": {"200": ok, **_errors("400", "401", "403", "404", "503")},
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+    return operation
+
+
+SUBSTRING = "case-insensitive substring of the {}"
+STREAM_FILTERS = [
+    _query("refdes", SUBSTRING.format("reference designator")),
+    _query("method", SUBSTRING.format("delivery method")),
+    _query("stream", SUBSTRING.format("stream name")),
+]
+STATUS_FILTER = "exact status of the {}: " + ", ".join(STATUS_ENUM) + " (empty: no filter)"
+STATUS_FILTER_VALUES = [*STATUS_ENUM, ""]
+EXPECTED_ID = _path("expected_id", "expected stream id")
+DEPLOYED_ID = _path("deployed_id", "deployed stream id")
+STREAM_ID = _path("stream_id", "deployed stream id")
+REFDES_ID = _path("refdes_id", "instrument id (reference_designator_id)")
+REFDES = _path("refdes", "reference designator, or the instrument's numeric id", TEXT)
+DEPLOYED = _json(ref("DeployedStream"), "the deployed stream")
+INSTRUMENT = _json(ref("Instrument"), "the instrument after the change")
+
+AVAILABLE = {
+    "summary": "Availability timeline of one instrument (visavail.js layout, or CSV/TSV/SVG)",
+    "parameters": [
+        _path("refdes", "reference designator SUBSITE-NODE-SENSOR", REFDES_TEXT),
+        _query("method", "delivery method, exact; default every method not starting with 'bad'"),
+        _query("stream", "stream name, exact"),
+        _query("start_time", "start of the window, ISO 8601", format="date-time", type="string"),
+        _query(
+            "stop_time", "end of the window, ISO 8601 (clamped to now)", format="date-time", type="string"
+        ),
+        _query("format", "response format", type="string", enum=["json", "csv", "tsv", "svg"]),
+    ],
+    "security": READ_SECURITY,
+    "responses": {
+        "200": {
+            "description": "the timeline; ETag and Cache-Control set",
+            "content": {
+                JSON: {"schema": ref("Availability")},
+                "text/csv": {"schema": {"type": "string"}},
+                "text/tab-separated-values": {"schema": {"type": "string"}},
+                "image/svg+xml": {"schema": {"type": "string"}},
+            },
+        },
+        "304": {"description": "not modified (If-None-Match matched the ETag)"},
+        **_errors("400", "401", "403", "404", "503"),
+    },
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/": {
+        "get": {
+            "summary": "Web page: instruments and streams by status, availability timelines",
+            "responses": {
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}
+            },
+        }
+    },
+    "/ui/instrument/{refdes}": {
+        "get": {
+            "summary": "Web page of one instrument: its streams, availability timeline and status history",
+            "parameters": [_path("refdes", "reference designator SUBSITE-NODE-SENSOR", REFDES_TEXT)],
+            "responses": {
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **_errors("400"),
+                "404": {
+                    "description": "unknown or malformed refdes: an HTML page, or the JSON error when "
+                    "the client prefers application/json",
+                    "content": {
+                        "text/html": {"schema": {"type": "string"}},
+                        JSON: {"schema": ref("Error")},
+                    },
+                },
+            },
+        }
+    },
+    "/available/{refdes}": {"get": AVAILABLE},
+    "/expected": {
+        "get": _read(
+            "Expected streams (defaults per stream name and method)",
+            _json(ref("ExpectedStreamList"), "expected streams by id"),
+            [_query("method", "delivery method, exact"), _query("stream", "stream name, exact")],
+        )
+    },
+    "/expected/{expected_id}": {
+        "get": _read(
+            "One expected stream", _json(ref("ExpectedStream"), "the expected stream"), [EXPECTED_ID], "404"
+        ),
+        "patch": _write(
+            "Change an expected stream's rate and intervals (all or nothing)",
+            _json(ref("ExpectedStream"), "the expected stream after the change"),
+            [EXPECTED_ID],
+            "ExpectedStreamPatch",
+        ),
+    },
+    "/deployed/{deployed_id}": {
+        "get": _read("One deployed stream", DEPLOYED, [DEPLOYED_ID], "404"),
+        "patch": _write(
+            "Set (or clear with null) a deployed stream's overrides (all or nothing)",
+            DEPLOYED,
+            [DEPLOYED_ID],
+            "DeployedStreamPatch",
+        ),
+    },
+    "/stream": {
+        "get": _read(
+            "Status of deployed streams",
+            _json(ref("StreamList"), "matching deployed streams by id"),
+            [
+                *STREAM_FILTERS,
+                _query("status", STATUS_FILTER.format("stream"), type="string", enum=STATUS_FILTER_VALUES),
+            ],
+        )
+    },
+    "/stream/{stream_id}": {"get": _read("Status of one deployed stream", DEPLOYED, [STREAM_ID], "404")},
+    "/stream/{stream_id}/disable": {
+        "put": _write("Stop tracking a stream (all three overrides 0)", DEPLOYED, [STREAM_ID])
+    },
+    "/stream/{stream_id}/enable": {
+        "put": _write("Track a stream again (overrides cleared)", DEPLOYED, [STREAM_ID])
+    },
+    "/stream/{stream_id}/history": {
+        "get": _read(
+            "Status changes of one stream, newest first, by pages",
+            _json(ref("StatusHistory"), "one page"),
+            [
+                STREAM_ID,
+                _query(
+                    "limit", "entries per page (1-1000, default 100)", type="integer", minimum=1, maximum=1000
+                ),
+                _query(
+                    "offset", "entries to skip (default 0)", type="integer", minimum=0, maximum=2147483647
+                ),
+            ],
+            "404",
+        )
+    },
+    "/instrument": {
+        "get": _read(
+            "Streams grouped by instrument with the rollup status",
+            _json(ref("InstrumentMap"), "instruments by reference designator"),
+            [
+                *STREAM_FILTERS,
+                _query(
+                    "status",
+                    STATUS_FILTER.format("instrument (rollup)"),
+                    type="string",
+                    enum=STATUS_FILTER_VALUES,
+                ),
+            ],
+        )
+    },
+    "/instrument/{refdes_id}": {
+        "get": _read(
+            "One instrument and all its streams",
+            _json(ref("Instrument"), "the instrument"),
+            [REFDES_ID],
+            "404",
+        )
+    },
+    "/instrument/{refdes}/disable": {
+        "put": _write("Stop tracking every stream of an instrument", INSTRUMENT, [REFDES])
+    },
+    "/instrument/{refdes}/enable": {
+        "put": _write("Track every stream of an instrument again", INSTRUMENT, [REFDES])
+    },
+    "/health": {
+        "get": {
+            "summary": "Both databases answer and the monitor's check round is recent",
+            "responses": {
+                "200": _json(ref("Health"), "healthy"),
+                "503": _json(ref("Health"), "unhealthy: see checks"),
+            },
+        }
+    },
+    "/metrics": {
+        "get": {
+            "summary": "Prometheus text exposition",
+            "security": READ_SECURITY,
+            "responses": {
+                "200": {"description": "metrics", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                **_errors("401", "403"),
+            },
+        }
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3 document",
+                    "content": {JSON: {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+_RULE_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: ``/stream/<id:stream_id>`` → ``/stream/{stream_id}``."""
+    return _RULE_ARG.sub(r"{\1}", rule)
+
+
+def routed_paths(app: Flask) -> set[str]:
+    """The OpenAPI paths of every route of ``app`` (the static files route aside)."""
+    return {openapi_path(rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def document(app: Flask) -> dict[str, Any]:
+    routed = routed_paths(app)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "ooi_status",
+            "version": __version__,
+            "description": "Data-ingest status and data availability of the Ocean Observatories Initiative. "
+            'Every error is JSON: {"error": code, "message": text}. Writes need an API key; '
+            "reads too when the server requires it.",
+        },
+        "paths": {path: item for path, item in PATHS.items() if path in routed},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer <key>"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+        },
+    }

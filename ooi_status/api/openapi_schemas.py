@@ -1,0 +1,155 @@
+"""The JSON Schemas of /openapi.json: every object the API returns or accepts (API.md shapes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ooi_status.status import Status
+
+STATUS_ENUM = [status.value for status in Status]
+TIMESTAMP = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+    "example": "2017-02-02 00:21:00",
+}
+ID = {"type": "integer", "minimum": 0, "maximum": 2147483647}
+RATE = {"type": "number", "minimum": 0, "description": "particles per second (Hz)"}
+INTERVAL = {"type": "integer", "minimum": 0, "maximum": 2147483647, "description": "seconds"}
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "nullable": True, "description": description}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required or list(properties), **extra}
+
+
+_EXPECTED = _object(
+    {
+        "id": ID,
+        "name": {"type": "string", "example": "horizontal_electric_field"},
+        "method": {"type": "string", "example": "streamed"},
+        "expected_rate": RATE,
+        "warn_interval": INTERVAL,
+        "fail_interval": INTERVAL,
+    }
+)
+_DEPLOYED = _object(
+    {
+        "id": ID,
+        "reference_designator": {"type": "string", "example": "RS01SLBS-LJ01A-05-HPIESA101"},
+        "reference_designator_id": ID,
+        "expected_stream": ref("ExpectedStream"),
+        "expected_rate": nullable(RATE, "override; null = the expected stream's value"),
+        "warn_interval": nullable(INTERVAL, "override; null = the expected stream's value"),
+        "fail_interval": nullable(INTERVAL, "override; null = the expected stream's value"),
+        "status": {"type": "string", "enum": STATUS_ENUM},
+        "status_time": nullable(TIMESTAMP, "when the status last changed (UTC); null before any change"),
+        "last_data_time": nullable(TIMESTAMP, "time of the stream's last data point seen by the monitor"),
+        "measured_rate": nullable({"type": "number"}, "particles per second over the last rate window"),
+    },
+)
+_INSTRUMENT = _object(
+    {
+        "overall": {
+            "type": "string",
+            "enum": STATUS_ENUM,
+            "description": "worst status of the streams listed",
+        },
+        "status": {"type": "array", "items": ref("DeployedStream")},
+    }
+)
+_HISTORY_ENTRY = _object(
+    {
+        "id": ID,
+        "old_status": {"type": "string"},
+        "new_status": {"type": "string"},
+        "changed_at": TIMESTAMP,
+        "elapsed": nullable({"type": "number"}, "seconds since the last data point at the change"),
+    }
+)
+_HISTORY = _object(
+    {
+        "stream_id": ID,
+        "history": {"type": "array", "items": ref("StatusChange"), "description": "newest first"},
+        "total": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 1},
+        "offset": {"type": "integer", "minimum": 0},
+        "next": nullable({"type": "string"}, "URL of the next page; null on the last page"),
+    }
+)
+
+
+def _patch(nullable_values: bool) -> dict[str, Any]:
+    def value(schema: dict[str, Any]) -> dict[str, Any]:
+        return {**schema, "nullable": True} if nullable_values else schema
+
+    return {
+        "type": "object",
+        "properties": {
+            "id": {**ID, "description": "optional; must equal the id in the URL"},
+            "expected_rate": value(RATE),
+            "warn_interval": value(INTERVAL),
+            "fail_interval": value(INTERVAL),
+        },
+        "additionalProperties": False,
+    }
+
+
+_CHECK = {
+    "type": "object",
+    "properties": {"ok": {"type": "boolean"}, "message": {"type": "string"}},
+    "required": ["ok"],
+    "additionalProperties": True,
+}
+_AVAILABILITY_MEASURE = _object(
+    {
+        "measure": {"type": "string", "example": "streamed ctdbp_no_sample"},
+        "categories": {
+            "type": "object",
+            "additionalProperties": _object({"color": {"type": "string", "example": "#5cb85c"}}),
+        },
+        "data": {
+            "type": "array",
+            "items": {"type": "array", "minItems": 3, "maxItems": 3, "items": {"type": "string"}},
+            "description": "spans: [start, category, stop]",
+        },
+    }
+)
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object(
+        {
+            "error": {"type": "string", "description": "short code", "example": "bad_request"},
+            "message": {"type": "string", "description": "what was wrong and how to fix it"},
+        }
+    ),
+    "ExpectedStream": _EXPECTED,
+    "ExpectedStreamList": _object({"expected_streams": {"type": "array", "items": ref("ExpectedStream")}}),
+    "ExpectedStreamPatch": _patch(nullable_values=False),
+    "DeployedStream": _DEPLOYED,
+    "DeployedStreamPatch": _patch(nullable_values=True),
+    "StreamList": _object({"status": {"type": "array", "items": ref("DeployedStream")}}),
+    "Instrument": _INSTRUMENT,
+    "InstrumentMap": {
+        "type": "object",
+        "description": "reference designator → instrument",
+        "additionalProperties": ref("Instrument"),
+    },
+    "StatusChange": _HISTORY_ENTRY,
+    "StatusHistory": _HISTORY,
+    "Health": _object(
+        {
+            "status": {"type": "string", "enum": ["ok", "unhealthy"]},
+            "checks": _object(
+                {"monitor_database": _CHECK, "metadata_database": _CHECK, "monitor_heartbeat": _CHECK}
+            ),
+        }
+    ),
+    "Availability": _object({"availability": {"type": "array", "items": _AVAILABILITY_MEASURE}}),
+}

@@ -1,0 +1,182 @@
+"""What the API reads from the monitor schema: set-based, a fixed number of queries per request.
+
+A list of deployed streams is two queries whatever its length: one row per stream (with
+its instrument's name) and the few expected streams those rows refer to. Rows are plain
+column tuples, not ORM objects, so 12,000 of them load in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.orm import Session
+
+from ooi_status.api.errors import NotFound
+from ooi_status.api.validation import StreamFilter
+from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
+from ooi_status.status import rollup
+
+DS, ES, RD = DeployedStream, ExpectedStream, ReferenceDesignator
+# Lists are read through the tables, not the mapped classes: plain rows, no ORM loading step.
+_DS, _ES, _RD = DS.__table__.c, ES.__table__.c, RD.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class StreamList:
+    """Deployed-stream rows and the expected streams they refer to, by id."""
+
+    rows: Sequence[Row[Any]]
+    expected: dict[int, ExpectedStream]
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """One instrument: its rollup status over the streams listed."""
+
+    refdes: str
+    overall: str
+    streams: StreamList
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    stream_id: int
+    entries: Sequence[StatusHistory]
+    total: int
+    limit: int
+    offset: int
+
+
+def _stream_select() -> Select[Any]:
+    return (
+        select(
+            _DS.id,
+            _RD.name.label("refdes"),
+            _DS.reference_designator_id.label("refdes_id"),
+            _DS.expected_stream_id.label("expected_id"),
+            _DS.expected_rate,
+            _DS.warn_interval,
+            _DS.fail_interval,
+            _DS.status,
+            _DS.status_time,
+            _DS.last_data_time,
+            _DS.measured_rate,
+        )
+        .join(RD.__table__, _RD.id == _DS.reference_designator_id)
+        .join(ES.__table__, _ES.id == _DS.expected_stream_id)
+    )
+
+
+def _filtered(query: Select[Any], where: StreamFilter, *, with_status: bool = True) -> Select[Any]:
+    if where.refdes:
+        query = query.where(_RD.name.icontains(where.refdes, autoescape=True))
+    if where.method:
+        query = query.where(_ES.method.icontains(where.method, autoescape=True))
+    if where.stream:
+        query = query.where(_ES.name.icontains(where.stream, autoescape=True))
+    if with_status and where.status:
+        query = query.where(_DS.status == where.status)
+    return query
+
+
+def _with_expected(session: Session, rows: Sequence[Row[Any]]) -> StreamList:
+    ids = {row.expected_id for row in rows}
+    expected = session.scalars(select(ES).where(ES.id.in_(ids))).all() if ids else []
+    return StreamList(rows, {item.id: item for item in expected})
+
+
+def streams(session: Session, where: StreamFilter) -> StreamList:
+    """Deployed streams matching the filter, by id."""
+    rows = session.execute(_filtered(_stream_select(), where).order_by(_DS.id)).all()
+    return _with_expected(session, rows)
+
+
+def stream(session: Session, stream_id: int) -> StreamList:
+    """One deployed stream (a list of one); NotFound when there is none with this id."""
+    rows = session.execute(_stream_select().where(_DS.id == stream_id)).all()
+    if not rows:
+        raise NotFound(f"no deployed stream with id {stream_id}; list them with GET /stream")
+    return _with_expected(session, rows)
+
+
+def _group(listing: StreamList) -> dict[str, StreamList]:
+    groups: dict[str, list[Row[Any]]] = {}
+    for row in listing.rows:
+        groups.setdefault(row.refdes, []).append(row)
+    return {refdes: StreamList(rows, listing.expected) for refdes, rows in sorted(groups.items())}
+
+
+def instruments(session: Session, where: StreamFilter) -> list[Instrument]:
+    """Instruments with the streams matching refdes/method/stream; ``status`` selects by rollup.
+
+    The rollup is over the streams listed, so ``overall`` always agrees with ``status``.
+    """
+    rows = session.execute(_filtered(_stream_select(), where, with_status=False).order_by(_DS.id)).all()
+    found = [
+        Instrument(refdes, rollup(row.status for row in group.rows), group)
+        for refdes, group in _group(_with_expected(session, rows)).items()
+    ]
+    return [item for item in found if where.status is None or item.overall == where.status]
+
+
+def _refdes_name(session: Session, refdes_id: int) -> str:
+    name = session.scalar(select(RD.name).where(RD.id == refdes_id))
+    if name is None:
+        raise NotFound(f"no instrument with id {refdes_id}; list them with GET /instrument")
+    return name
+
+
+def instrument(session: Session, refdes_id: int) -> Instrument:
+    """One instrument and all its streams; NotFound for an unknown id."""
+    name = _refdes_name(session, refdes_id)
+    rows = session.execute(
+        _stream_select().where(_DS.reference_designator_id == refdes_id).order_by(_DS.id)
+    ).all()
+    return Instrument(name, rollup(row.status for row in rows), _with_expected(session, rows))
+
+
+def refdes_id(session: Session, refdes: str) -> int:
+    """The id of an instrument named ``refdes`` (or given by its numeric id); NotFound otherwise."""
+    if refdes.isascii() and refdes.isdigit():
+        candidate = int(refdes)
+        found = session.scalar(select(RD.id).where(RD.id == candidate)) if candidate < 2**31 else None
+    else:
+        found = session.scalar(select(RD.id).where(RD.name == refdes))
+    if found is None:
+        raise NotFound(f"no instrument {refdes!r}; list them with GET /instrument")
+    return found
+
+
+def expected_streams(session: Session, method: str | None, name: str | None) -> Sequence[ExpectedStream]:
+    query = select(ES).order_by(ES.id)
+    if method:
+        query = query.where(ES.method == method)
+    if name:
+        query = query.where(ES.name == name)
+    return session.scalars(query).all()
+
+
+def expected_stream(session: Session, expected_id: int) -> ExpectedStream:
+    found = session.get(ES, expected_id)
+    if found is None:
+        raise NotFound(f"no expected stream with id {expected_id}; list them with GET /expected")
+    return found
+
+
+def history(session: Session, stream_id: int, limit: int, offset: int) -> HistoryPage:
+    """A page of one stream's status changes, newest first."""
+    if session.scalar(select(DS.id).where(DS.id == stream_id)) is None:
+        raise NotFound(f"no deployed stream with id {stream_id}; list them with GET /stream")
+    mine = StatusHistory.deployed_stream_id == stream_id
+    total = session.scalar(select(func.count()).select_from(StatusHistory).where(mine)) or 0
+    entries = session.scalars(
+        select(StatusHistory)
+        .where(mine)
+        .order_by(StatusHistory.changed_at.desc(), StatusHistory.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return HistoryPage(stream_id, entries, total, limit, offset)

@@ -1,0 +1,96 @@
+"""The JSON shape of every object the API returns: one function per object (API.md).
+
+Timestamps are UTC ``YYYY-MM-DD HH:MM:SS`` or null. Keys beyond API.md's shapes
+(``last_data_time``, ``measured_rate``, ``expected_stream.id`` is documented) are additions,
+never renames.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ooi_status.api.queries import HistoryPage, Instrument, StreamList
+from ooi_status.model.monitor import ExpectedStream, StatusHistory
+from ooi_status.times import format_timestamp
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    return None if moment is None else format_timestamp(moment)
+
+
+def expected_stream(item: ExpectedStream) -> dict[str, Any]:
+    """``{"id", "name", "method", "expected_rate", "warn_interval", "fail_interval"}``."""
+    return {
+        "id": item.id,
+        "name": item.name,
+        "method": item.method,
+        "expected_rate": item.expected_rate,
+        "warn_interval": item.warn_interval,
+        "fail_interval": item.fail_interval,
+    }
+
+
+def deployed_stream(row: Any, expected: dict[str, Any], stamp: Any = timestamp) -> dict[str, Any]:
+    """A deployed stream (a row of queries.StreamList) with its expected stream, already serialized.
+
+    ``stamp`` formats its timestamps (a memoizing one for long lists, see deployed_streams).
+    """
+    return {
+        "id": row.id,
+        "reference_designator": row.refdes,
+        "reference_designator_id": row.refdes_id,
+        "expected_stream": expected,
+        "expected_rate": row.expected_rate,
+        "warn_interval": row.warn_interval,
+        "fail_interval": row.fail_interval,
+        "status": row.status,
+        "status_time": stamp(row.status_time),
+        "last_data_time": stamp(row.last_data_time),
+        "measured_rate": row.measured_rate,
+    }
+
+
+def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
+    """Every row of a listing; each expected stream is serialized once and shared.
+
+    Streams that changed in the same monitor round share their status_time: each distinct
+    time is formatted once.
+    """
+    expected = {ident: expected_stream(item) for ident, item in listing.expected.items()}
+    formatted: dict[datetime | None, str | None] = {None: None}
+
+    def stamp(moment: datetime | None) -> str | None:
+        text = formatted.get(moment)
+        if text is None and moment is not None:
+            text = formatted[moment] = timestamp(moment)
+        return text
+
+    return [deployed_stream(row, expected[row.expected_id], stamp) for row in listing.rows]
+
+
+def instrument(item: Instrument) -> dict[str, Any]:
+    """``{"overall": status, "status": [deployed streams]}``."""
+    return {"overall": item.overall, "status": deployed_streams(item.streams)}
+
+
+def history_entry(entry: StatusHistory) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "old_status": entry.old_status,
+        "new_status": entry.new_status,
+        "changed_at": timestamp(entry.changed_at),
+        "elapsed": entry.elapsed,
+    }
+
+
+def history_page(page: HistoryPage, next_url: str | None) -> dict[str, Any]:
+    """A page of history: entries newest first, the total, and the URL of the next page or null."""
+    return {
+        "stream_id": page.stream_id,
+        "history": [history_entry(entry) for entry in page.entries],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "next": next_url,
+    }

@@ -1,0 +1,151 @@
+"""Turning request input into checked values: PATCH bodies, filters, paging.
+
+Every problem is a BadRequest whose message names the field or parameter. A PATCH body
+is checked whole before anything is written (all or nothing), and every problem in it is
+reported at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ooi_status.api.errors import BadRequest
+from ooi_status.status import Status
+
+#: The fields a PATCH may change, on /expected and on /deployed.
+PATCHABLE = ("expected_rate", "warn_interval", "fail_interval")
+#: Largest value an interval column (32-bit integer) holds, and the largest row id.
+MAX_INT32 = 2**31 - 1
+STATUSES = tuple(status.value for status in Status)
+MAX_HISTORY_LIMIT = 1000
+DEFAULT_HISTORY_LIMIT = 100
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json_object(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object; NaN and Infinity are not JSON and are refused."""
+    try:
+        body = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise BadRequest("body: not UTF-8 text; send a JSON object") from None
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"body: not valid JSON ({exc}); send a JSON object") from None
+    if not isinstance(body, dict):
+        raise BadRequest(f'body: must be a JSON object such as {{"warn_interval": 600}}, got {_kind(body)}')
+    return body
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({list: "an array", dict: "an object", type(None): "null"})
+    return names.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    """A value as it was sent, cut short for a message."""
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _rate(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number >= 0, got {_kind(value)} {_show(value)}")
+    try:
+        rate = float(value)
+    except OverflowError:
+        rate = math.inf
+    if not math.isfinite(rate) or rate < 0:
+        raise ValueError(f"must be a finite number >= 0, got {_show(value)}")
+    return rate
+
+
+def _interval(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be an integer number of seconds >= 0, got {_kind(value)} {_show(value)}")
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(f"must be a whole number of seconds, got {_show(value)}")
+    if not 0 <= value <= MAX_INT32:
+        raise ValueError(f"must be an integer between 0 and {MAX_INT32}, got {_show(value)}")
+    return int(value)
+
+
+_CHECKS = {"expected_rate": _rate, "warn_interval": _interval, "fail_interval": _interval}
+
+
+def _field_problem(name: str, value: Any, url_id: int, nullable: bool) -> str | None:
+    if name == "id":
+        if isinstance(value, bool) or value != url_id:
+            return f"id: {_show(value)} in the body does not match {url_id} in the URL"
+        return None
+    if name not in _CHECKS:
+        return f"{name}: unknown field; only {', '.join(PATCHABLE)} may change"
+    if value is None:
+        return None if nullable else f"{name}: may not be null on an expected stream"
+    try:
+        _CHECKS[name](value)
+    except ValueError as exc:
+        return f"{name}: {exc}"
+    return None
+
+
+def patch_changes(body: Mapping[str, Any], url_id: int, *, nullable: bool) -> dict[str, Any]:
+    """The checked changes of a PATCH body: {field: value}; ``nullable`` for deployed overrides."""
+    problems = [_field_problem(str(name), value, url_id, nullable) for name, value in body.items()]
+    problems = [problem for problem in problems if problem]
+    if problems:
+        raise BadRequest("; ".join(problems))
+    return {
+        name: None if body[name] is None else _CHECKS[name](body[name]) for name in PATCHABLE if name in body
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFilter:
+    """Filters of /stream and /instrument: substrings, case-insensitive; status exact."""
+
+    refdes: str | None = None
+    method: str | None = None
+    stream: str | None = None
+    status: str | None = None
+
+
+def _text_arg(args: Mapping[str, str], name: str) -> str | None:
+    value = args.get(name, "")
+    return value if value else None
+
+
+def stream_filter(args: Mapping[str, str]) -> StreamFilter:
+    status = _text_arg(args, "status")
+    if status is not None and status not in STATUSES:
+        raise BadRequest(f"status: unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    return StreamFilter(
+        _text_arg(args, "refdes"), _text_arg(args, "method"), _text_arg(args, "stream"), status
+    )
+
+
+def expected_filter(args: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """Filters of /expected: method and stream name, exact."""
+    return _text_arg(args, "method"), _text_arg(args, "stream")
+
+
+def _int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = args.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise BadRequest(f"{name}: must be an integer from {low} to {high}, got {text!r}")
+    return int(text)
+
+
+def paging(args: Mapping[str, str]) -> tuple[int, int]:
+    """``limit`` (1–1000, default 100) and ``offset`` (≥ 0) of a history page."""
+    limit = _int_arg(args, "limit", DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT)
+    offset = _int_arg(args, "offset", 0, 0, MAX_INT32)
+    return limit, offset

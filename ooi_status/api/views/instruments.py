@@ -1,0 +1,43 @@
+"""/instrument: streams grouped by instrument with the rollup status, switching whole instruments."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.coalesce import shared_json
+from ooi_status.api.validation import stream_filter
+
+bp = Blueprint("instruments", __name__)
+
+
+@bp.get("/instrument")
+@require_read
+def list_instruments() -> Response:
+    where = stream_filter(request.args)
+    return shared_json(
+        lambda: {
+            item.refdes: serializers.instrument(item)
+            for item in queries.instruments(monitor_session(), where)
+        }
+    )
+
+
+@bp.get("/instrument/<id:refdes_id>")
+@require_read
+def get_instrument(refdes_id: int) -> dict:
+    return serializers.instrument(queries.instrument(monitor_session(), refdes_id))
+
+
+# ``refdes`` is the reference designator, or the instrument's numeric id.
+@bp.put("/instrument/<refdes>/disable")
+@require_write
+def disable_instrument(refdes: str) -> dict:
+    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "disable"))
+
+
+@bp.put("/instrument/<refdes>/enable")
+@require_write
+def enable_instrument(refdes: str) -> dict:
+    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "enable"))

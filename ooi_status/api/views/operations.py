@@ -1,0 +1,29 @@
+"""Operations: /health for load balancers and people, /metrics for Prometheus, /openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify
+
+from ooi_status.api import current_databases, current_settings, metrics, openapi
+from ooi_status.api.auth import require_read
+from ooi_status.api.health import health
+from ooi_status.times import utcnow
+
+bp = Blueprint("operations", __name__)
+
+
+@bp.get("/health")
+def get_health() -> tuple[Response, int]:
+    healthy, report = health(current_databases(), current_settings(), utcnow())
+    return jsonify(report), 200 if healthy else 503
+
+
+@bp.get("/metrics")
+@require_read
+def get_metrics() -> Response:
+    return metrics.exposition(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@bp.get("/openapi.json")
+def get_openapi() -> dict:
+    return openapi.document(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -1,0 +1,87 @@
+"""The page for people: the fleet view at ``/`` and one instrument at ``/ui/instrument/<refdes>``.
+
+The views only render a shell (templates under api/web/templates); the page reads the
+same JSON routes as every other client (/instrument, /available, /stream/<id>/history)
+and writes through them with the operator's key. Nothing here queries statuses.
+
+An instrument page answers 404 when the refdes is malformed or known to neither
+database: a friendly HTML page for browsers, the API's JSON error for clients that
+prefer JSON. When the metadata database cannot answer, the page is served anyway and
+reports the outage from its own requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from sqlalchemy import select
+
+from ooi_status import __version__
+from ooi_status.api import current_databases, current_settings, monitor_session
+from ooi_status.api.errors import error_response
+from ooi_status.model.monitor import ReferenceDesignator
+from ooi_status.sources.base import SourceUnavailable, split_refdes
+from ooi_status.sources.postgres import PostgresDeploymentSource
+
+bp = Blueprint("web", __name__)
+
+#: Statuses in the order the page shows them (best first), with their labels.
+STATUS_LABELS = {
+    "operational": "Operational",
+    "degraded": "Degraded",
+    "failed": "Failed",
+    "notTracked": "Not tracked",
+}
+
+
+def page_config(**extra: Any) -> dict[str, Any]:
+    """What the page's scripts need from the settings, handed over as JSON."""
+    settings = current_settings()
+    labels = settings.AVAILABILITY_LABELS
+    return {
+        "checkInterval": settings.CHECK_INTERVAL,
+        "statuses": STATUS_LABELS,
+        # Legend order: from data present to data missing, then "not expected".
+        "categories": [
+            {"label": labels[key], "color": settings.AVAILABILITY_COLORS.get(labels[key], "#999999")}
+            for key in ("present", "sparse1", "sparse2", "sparse3", "missing", "not_expected")
+        ],
+        "deploymentColors": list(settings.DEPLOYMENT_COLORS),
+        **extra,
+    }
+
+
+@bp.get("/")
+def fleet() -> str:
+    return render_template("fleet.html", config=page_config(), version=__version__)
+
+
+@bp.get("/ui/instrument/<path:refdes>")
+def instrument(refdes: str) -> str | Response:
+    if not instrument_known(refdes):
+        return not_found(refdes)
+    return render_template(
+        "instrument.html", refdes=refdes, config=page_config(refdes=refdes), version=__version__
+    )
+
+
+def instrument_known(refdes: str) -> bool:
+    """Known to the monitor, or to the metadata (a stream or a deployment); True when unsure."""
+    if split_refdes(refdes) is None:
+        return False
+    if monitor_session().scalar(select(ReferenceDesignator.id).where(ReferenceDesignator.name == refdes)):
+        return True
+    try:
+        return PostgresDeploymentSource(current_databases().metadata).instrument_exists(refdes)
+    except SourceUnavailable:
+        return True
+
+
+def not_found(refdes: str) -> Response:
+    message = f"no instrument {refdes!r}: not monitored and unknown to the metadata database"
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if best == "application/json":
+        return error_response(404, "not_found", message)
+    body = render_template("not_found.html", refdes=refdes, config=page_config(), version=__version__)
+    return Response(body, status=404, mimetype="text/html")

@@ -1,0 +1,82 @@
+"""/openapi.json describes every route, and only routes that exist."""
+
+from flask import Flask
+
+from ooi_status.api import create_app, openapi
+
+
+def app_routes(app):
+    return {
+        (openapi.openapi_path(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def described(document):
+    return {(path, method) for path, item in document["paths"].items() for method in item}
+
+
+def test_every_route_is_described_and_every_described_route_exists(client):
+    document = client.get("/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert described(document) == app_routes(client.application)
+
+
+def test_routes_served_elsewhere_are_described_too():
+    # /available/{refdes} and the page at / come from their own blueprints; once registered, they appear.
+    assert {"/available/{refdes}", "/"} <= set(openapi.PATHS)
+    available = openapi.PATHS["/available/{refdes}"]["get"]
+    assert {p["name"] for p in available["parameters"]} == {
+        "refdes",
+        "method",
+        "stream",
+        "start_time",
+        "stop_time",
+        "format",
+    }
+    assert set(available["responses"]) >= {"200", "304", "400", "404", "503"}
+    assert "text/html" in openapi.PATHS["/"]["get"]["responses"]["200"]["content"]
+
+
+def test_a_registered_route_appears_in_the_document(api_settings):
+    app: Flask = create_app(api_settings)
+    app.add_url_rule("/available/<refdes>", "available", lambda refdes: {})
+    paths = openapi.document(app)["paths"]
+    assert "/available/{refdes}" in paths and "/" in paths  # the page's blueprint is always registered
+
+
+# The web pages are HTML shells open to everyone: their data comes from the JSON routes.
+PAGES = ("/", "/ui/instrument/{refdes}")
+
+
+def test_every_operation_documents_its_errors_with_the_error_schema(client):
+    document = client.get("/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path in ("/health", "/openapi.json", *PAGES):
+                continue
+            errors = {code for code in operation["responses"] if code.startswith(("4", "5"))}
+            assert errors >= {"401", "403"}, (path, method)
+            for code in errors:
+                schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}
+
+
+def test_every_reference_resolves(client):
+    document = client.get("/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+
+    def refs(node):
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node["$ref"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    for target in refs(document):
+        assert target.removeprefix("#/components/schemas/") in schemas
