@@ -46,10 +46,16 @@ def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     connect_args: dict[str, Any] = {}
+    options: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
         connect_args = {"connect_timeout": 5, "options": f"-c statement_timeout={int(timeout * 1000)}"}
+    if parsed.drivername == "postgresql+psycopg2":
+        # Bulk UPDATEs of the check round (executemany) go in pages of statements, not one
+        # round trip per row.
+        options["executemany_mode"] = "values_plus_batch"
     return create_engine(
         parsed,
+        **options,
         pool_size=pool_size or settings.DB_POOL_SIZE,
         pool_pre_ping=True,
         pool_recycle=3600,

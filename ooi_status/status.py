@@ -186,6 +186,35 @@ def measured_rate(
     return (count - prev_count) / seconds
 
 
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """Where a stream's current rate window started (count, time) and the last measured rate."""
+
+    base_count: int | None = None
+    base_time: datetime | None = None
+    rate: float | None = None
+
+
+def advance_rate_window(window: RateWindow, count: int | None, now: datetime, seconds: float) -> RateWindow:
+    """The rate window after observing ``count`` at ``now``.
+
+    A window of ``seconds`` closes once that much time has passed since it opened: the rate
+    over it becomes the measured rate and a new window opens at (count, now). No count keeps
+    everything as it was. A first observation, a count that went down (the stream was purged
+    or reprocessed) or a clock that went back opens a new window; the count going down also
+    forgets the measured rate, which no longer describes the stream.
+    """
+    if count is None:
+        return window
+    if window.base_count is None or window.base_time is None or now < window.base_time:
+        return RateWindow(count, now, window.rate)
+    if count < window.base_count:
+        return RateWindow(count, now, None)
+    if (now - window.base_time).total_seconds() >= seconds:
+        return RateWindow(count, now, measured_rate(window.base_count, window.base_time, count, now))
+    return window
+
+
 def _severity(status: Status | str) -> int:
     try:
         return _SEVERITY[status]

@@ -17,7 +17,9 @@ from ooi_status.status import (
     NO_OVERRIDES,
     Intervals,
     Overrides,
+    RateWindow,
     Status,
+    advance_rate_window,
     asset_status_event,
     change_notes,
     effective_intervals,
@@ -258,6 +260,34 @@ def test_elapsed(last_data, result):
 )
 def test_measured_rate(prev_count, prev_seconds_ago, count, rate):
     assert measured_rate(prev_count, ago(prev_seconds_ago), count, NOW) == rate
+
+
+# --- the rate window -------------------------------------------------------------------
+
+W = 600
+OPEN = RateWindow(100, NOW - timedelta(seconds=300), 0.5)  # opened 5 minutes ago
+
+
+@pytest.mark.parametrize(
+    ("window", "count", "result"),
+    [
+        # first observation: the window opens, no rate yet
+        (RateWindow(), 100, RateWindow(100, NOW, None)),
+        # no count: nothing changes
+        (OPEN, None, OPEN),
+        # the window is still open: kept as is, the last measured rate stays
+        (OPEN, 400, OPEN),
+        # a window of exactly W seconds closes: the rate over it, a new window at (count, now)
+        (RateWindow(100, NOW - timedelta(seconds=W), None), 700, RateWindow(700, NOW, 1.0)),
+        (RateWindow(100, NOW - timedelta(seconds=W + 600), 3.0), 100, RateWindow(100, NOW, 0.0)),
+        # the count went down (purged or reprocessed): a new window, the rate forgotten
+        (RateWindow(700, NOW - timedelta(seconds=W), 2.0), 100, RateWindow(100, NOW, None)),
+        # the clock went back: a new window, the rate kept
+        (RateWindow(100, NOW + timedelta(seconds=60), 2.0), 200, RateWindow(200, NOW, 2.0)),
+    ],
+)
+def test_rate_window(window, count, result):
+    assert advance_rate_window(window, count, NOW, W) == result
 
 
 # --- rollup ----------------------------------------------------------------------------

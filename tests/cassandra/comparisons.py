@@ -1,50 +1,30 @@
 """The equalities between the PostgreSQL reader and the Cassandra reader, shared by the responder
-tests (test_equivalence.py) and the live-cluster tests (test_live_cluster.py).
-
-Two of them need code of other branches: the monitor round (``ooi_status.monitor.check.run_round``,
-branch ``monitor``) and the availability endpoint (``/available/<refdes>``, branch
-``availability-api``). Tests using them carry a ``needs`` mark: an expected failure, strictly on
-NotMergedYet. Once the code exists a passing test fails as XPASS, asking for the mark to be
-removed; any other failure is reported as one.
+tests (test_equivalence.py) and the live-cluster tests (test_live_cluster.py): the rows each
+reader returns, the statuses and events of a monitor round over each, and /available from an
+app on each.
 """
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ooi_status import demo
+from ooi_status.api import create_app
 from ooi_status.config import Settings
 from ooi_status.db import make_engine
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, PendingUpdate, ReferenceDesignator
+from ooi_status.monitor.check import MonitorSource, run_round
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.sources.base import StreamSource
+from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
 from ooi_status.times import datetime_to_ntp
-
-
-class NotMergedYet(Exception):
-    """Code this test needs has not landed on this branch yet."""
-
-
-def needs(what: str, branch: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(
-        raises=NotMergedYet, strict=True, reason=f"needs {what} (branch {branch}); drop this mark once merged"
-    )
-
-
-def import_or_not_merged(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise NotMergedYet(f"{module}.{name}: {exc}") from exc
 
 
 def as_multiset(rows: Any) -> Counter[tuple[Any, ...]]:
@@ -91,15 +71,16 @@ def assert_same_bins(
 # --- what the monitor and the API make of them --------------------------------------------------
 
 
-def monitor_round(source: StreamSource, url: str, settings: Settings, now: datetime) -> tuple[Any, Any]:
+def monitor_round(
+    source: StreamSource, deployments: PostgresDeploymentSource, url: str, settings: Settings, now: datetime
+) -> tuple[Any, Any]:
     """One check round reading ``source``, into the monitor database at ``url``: (statuses, events)."""
-    run_round = import_or_not_merged("ooi_status.monitor.check", "run_round")
     engine = make_engine(url, settings)
     with Session(engine) as session:
         expected = read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
         upsert_expected(session, expected)
         session.commit()
-        run_round(source, session, now)  # as STYLE.md names it: run_round(source, session, now)
+        run_round(MonitorSource(source, deployments), session, now, settings)
         session.commit()
         statuses = session.execute(
             select(
@@ -114,7 +95,7 @@ def monitor_round(source: StreamSource, url: str, settings: Settings, now: datet
 
 
 def assert_same_monitor_statuses(
-    postgres: StreamSource,
+    postgres: PostgresStreamSource,
     cassandra: StreamSource,
     template: Path,
     folder: Path,
@@ -122,11 +103,12 @@ def assert_same_monitor_statuses(
     now: datetime,
 ) -> None:
     """A first round on two fresh monitor databases (copies of the migrated ``template``)."""
+    deployments = PostgresDeploymentSource(postgres.engine)
     results = []
     for name, reader in (("postgres", postgres), ("cassandra", cassandra)):
         path = folder / f"monitor-{name}.sqlite"
         shutil.copy(template, path)
-        results.append(monitor_round(reader, f"sqlite:///{path}", settings, now))
+        results.append(monitor_round(reader, deployments, f"sqlite:///{path}", settings, now))
     (statuses, events), (cassandra_statuses, cassandra_events) = results
     assert {status for *_, status in statuses} - {"notTracked"}  # the round found real statuses
     assert cassandra_statuses == statuses
@@ -137,10 +119,7 @@ def assert_same_available(
     postgres_settings: Settings, cassandra_settings: Settings, obs: demo.Observatory, now: datetime
 ) -> None:
     """/available of every instrument (and two unknown ones) from an app on each source."""
-    create_app = import_or_not_merged("ooi_status.api", "create_app")
     postgres_app, cassandra_app = create_app(postgres_settings), create_app(cassandra_settings)
-    if not any(rule.rule.startswith("/available/") for rule in postgres_app.url_map.iter_rules()):
-        raise NotMergedYet("no /available/<refdes> route")
     # Windows ending before the real clock: no answer depends on when it is computed.
     stop = (now - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
     queries = ["", "&method=streamed", "&method=telemetered&start_time=2026-01-01", "&method=recovered_host"]

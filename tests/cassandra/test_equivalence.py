@@ -2,8 +2,7 @@
 
 The metadata database (SQLite and PostgreSQL) and the CQL responder are loaded with one demo
 Observatory. Compared (comparisons.py): ``streams()`` and ``bins()`` directly; the statuses and
-events of a monitor round; the /available output. The last two wait for code of other branches
-(their ``needs`` marks say which).
+events of a monitor round; the /available output.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ from comparisons import (
     assert_same_bins,
     assert_same_monitor_statuses,
     assert_same_streams,
-    needs,
 )
 from cql_responder import CqlResponder, Tables
 from hypothesis import given
@@ -134,7 +132,6 @@ def test_a_bin_in_two_stores_is_read_once_by_both_readers(one_stream: OneStream)
     assert one_stream.bins(0.0, 1000.0) == (expected, expected)
 
 
-@needs("ooi_status.monitor.check.run_round", "monitor")
 def test_monitor_statuses_are_identical(
     readers, sqlite_monitor_template: Path, tmp_path: Path, settings: Settings, now: datetime
 ):

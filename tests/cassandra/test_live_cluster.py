@@ -23,7 +23,6 @@ from comparisons import (
     assert_same_bins,
     assert_same_monitor_statuses,
     assert_same_streams,
-    needs,
 )
 
 from ooi_status import demo
@@ -116,7 +115,6 @@ def test_bins_are_identical(readers, observatory, now: datetime):
     assert_same_bins(*readers, observatory, now)
 
 
-@needs("ooi_status.monitor.check.run_round", "monitor")
 def test_monitor_statuses_are_identical(readers, sqlite_monitor_template, tmp_path, settings, now):
     assert_same_monitor_statuses(*readers, sqlite_monitor_template, tmp_path, settings, now)
 
