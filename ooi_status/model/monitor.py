@@ -20,6 +20,8 @@ NAMING_CONVENTION = {
 
 #: Outbox row states.
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+#: The outbox sink of the OOI events API; a webhook row names its URL instead.
+EVENTS_SINK = "events"
 
 
 class MonitorBase(DeclarativeBase):

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, defaults
 from ooi_status.model.monitor import (
+    EVENTS_SINK,
     PENDING,
     DeployedStream,
     ExpectedStream,
@@ -68,8 +69,6 @@ log = logging.getLogger(__name__)
 _RD = ReferenceDesignator.__table__
 _ES = ExpectedStream.__table__
 _DS = DeployedStream.__table__
-#: The outbox sink of the OOI events API; webhook rows name their URL instead.
-EVENTS_SINK = "events"
 
 
 @dataclass(frozen=True, slots=True)

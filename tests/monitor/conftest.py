@@ -1,0 +1,16 @@
+"""Fixtures of the monitor tests: ``events_server``, a fake events service on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from monitor.fake_events import FakeEventsServer
+
+
+@pytest.fixture
+def events_server() -> Iterator[FakeEventsServer]:
+    """A fake events service answering 201 to everything; set ``.responder`` to script it."""
+    with FakeEventsServer() as server:
+        yield server
