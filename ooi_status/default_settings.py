@@ -39,6 +39,8 @@ SHUTDOWN_GRACE = 30
 LOCK_FILE = None
 # Seconds a standby monitor waits between attempts to take the leader lock.
 STANDBY_POLL = 5
+# Demo only: before each check, move the synthetic observatory's live streams forward (ooi_status_demo).
+DEMO_LIVE = False
 
 # --- event delivery --------------------------------------------------------
 # Scheme and host of the OOI events API.

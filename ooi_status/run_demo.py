@@ -1,22 +1,41 @@
 """``ooi_status_demo``: the whole service on the embedded default, from a fresh clone.
 
 Creates the SQLite databases in DATA_DIR, builds the synthetic observatory (once),
-migrates the monitor schema, loads the expected-intervals tables, then runs the
-monitor (live demo mode) and the API on :9000 until Ctrl-C.
+migrates the monitor schema, loads the expected-intervals tables, then runs until Ctrl-C:
+
+- the monitor (``ooi_status_monitor`` with DEMO_LIVE: before each check the observatory's
+  live streams move forward, some stall for a while, a few never come back, so statuses
+  change as you watch);
+- the API under gunicorn with gevent workers on :9000, with a fresh API key for writes
+  (printed once, valid while the demo runs);
+- a small stand-in for the OOI events service on NOTIFY_URL_ROOT:NOTIFY_URL_PORT (when that
+  is this machine and the port is free) that accepts every status event with 201 and logs
+  it, so the outbox delivers as it would in production.
+
+Ctrl-C (or SIGTERM) stops all three; each finishes what it was doing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import signal
+import subprocess
 import sys
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import inspect
 
 from ooi_status import demo, migrate
 from ooi_status.config import Settings, SettingsError, load_settings, mask_url
 from ooi_status.db import Databases
+from ooi_status.keys import hash_api_key, new_api_key
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.times import utcnow
 
@@ -41,10 +60,94 @@ def prepare(settings: Settings, now: datetime, instruments: int = 40, seed: int 
     return {"streams_built": built, "expected_created": created, "expected_updated": updated}
 
 
+class _EventsHandler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith("/events/postto/"):
+            try:
+                message = json.loads(body)
+                log.info("event for %s: %s %s", self.path.rsplit("/", 1)[-1], message.get("eventName"),
+                         message.get("notes"))  # fmt: skip
+                self.send_response(201)
+            except ValueError:
+                self.send_response(400)
+        else:
+            self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Requests are logged by do_POST."""
+
+
+def start_events_service(settings: Settings) -> ThreadingHTTPServer | None:
+    """The stand-in events service, when NOTIFY_URL_ROOT is this machine and its port is free."""
+    host = urlsplit(settings.NOTIFY_URL_ROOT).hostname
+    if host not in ("localhost", "127.0.0.1"):
+        return None
+    try:
+        server = ThreadingHTTPServer(("127.0.0.1", int(settings.NOTIFY_URL_PORT)), _EventsHandler)
+    except OSError as exc:
+        log.info("events service port %s in use (%s): events go to whatever listens there",
+                 settings.NOTIFY_URL_PORT, exc.strerror)  # fmt: skip
+        return None
+    threading.Thread(target=server.serve_forever, name="demo-events", daemon=True).start()
+    return server
+
+
+def child_environment(settings: Settings, key_hash: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["OOISTATUS_DATA_DIR"] = str(Path(settings.DATA_DIR).resolve())
+    env["OOISTATUS_MONITOR_URL"] = settings.MONITOR_URL
+    env["OOISTATUS_METADATA_URL"] = settings.METADATA_URL
+    env["OOISTATUS_DEMO_LIVE"] = "true"
+    env["OOISTATUS_API_KEYS"] = json.dumps({**settings.API_KEYS, "demo": key_hash})
+    env["PSYCOGREEN"] = "true"
+    return env
+
+
+def start_processes(env: dict[str, str], bind: str, workers: int) -> list[subprocess.Popen[bytes]]:
+    monitor = [sys.executable, "-m", "ooi_status.monitor.cli"]
+    api = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(workers), "-b", bind,
+           "--access-logfile", "-", "--graceful-timeout", "10", "ooi_status.api:app"]  # fmt: skip
+    return [subprocess.Popen(monitor, env=env), subprocess.Popen(api, env=env)]
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def announce(settings: Settings, summary: dict[str, int], port: int, key: str) -> None:
+    print(f"monitor schema migrated: {mask_url(settings.MONITOR_URL)}")
+    print(
+        f"metadata database: {mask_url(settings.METADATA_URL)} "
+        f"({summary['streams_built']} streams built now; 0 = already there)"
+    )
+    print(f"expected streams: {summary['expected_created']} created, {summary['expected_updated']} updated")
+    base = f"http://localhost:{port}"
+    print(f"\nooi_status is starting on {base} (Ctrl-C stops it). Try:")
+    for path in ("/", "/instrument?status=failed", "/stream?status=degraded", "/expected", "/health",
+                 "/metrics", "/openapi.json"):  # fmt: skip
+        print(f"  {base}{path}")
+    print(f"API key for writes (this demo only): {key}")
+    print(f"  curl -X PUT -H 'X-API-Key: {key}' {base}/stream/1/disable\n", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ooi_status_demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ooi_status_demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     parser.add_argument("--instruments", type=int, default=40, help="instruments in a new demo observatory")
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo observatory")
+    parser.add_argument("--port", type=int, default=9000, help="port of the API (all interfaces)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--prepare-only", action="store_true", help="build and load the databases, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -53,12 +156,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ooi_status_demo: settings error: {exc}", file=sys.stderr)
         return 2
     summary = prepare(settings, utcnow(), args.instruments, args.seed)
-    print(f"monitor schema migrated: {mask_url(settings.MONITOR_URL)}")
-    print(
-        f"metadata database: {mask_url(settings.METADATA_URL)} "
-        f"({summary['streams_built']} streams built now; 0 = already there)"
+    key = new_api_key()
+    if args.prepare_only:
+        announce(settings, summary, args.port, key)
+        return 0
+    events = start_events_service(settings)
+    processes = start_processes(
+        child_environment(settings, hash_api_key(key)), f"0.0.0.0:{args.port}", args.workers
     )
-    print(f"expected streams: {summary['expected_created']} created, {summary['expected_updated']} updated")
+    announce(settings, summary, args.port, key)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            if any(p.poll() is not None for p in processes):
+                log.error("a demo process exited (status %s): stopping", [p.poll() for p in processes])
+                break
+    finally:
+        stop_processes(processes)
+        if events is not None:
+            events.shutdown()
     return 0
 
 

@@ -321,6 +321,28 @@ def test_a_round_rolled_back_leaves_nothing_and_the_next_round_sees_the_change(w
     assert world.round(now).changes == 4
 
 
+def test_a_round_that_dies_mid_write_leaves_no_partial_state(world, now):
+    """The round fails after updating statuses and writing history, before queuing events."""
+    with Session(world.monitor) as session:
+        expected_rows(session)
+
+    def die_on_outbox(_conn, _cursor, statement, *_rest):
+        if statement.lstrip().upper().startswith("INSERT INTO PENDING_UPDATE"):
+            raise RuntimeError("killed mid-transaction")
+
+    event.listen(world.monitor, "before_cursor_execute", die_on_outbox)
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            world.round(now)
+    finally:
+        event.remove(world.monitor, "before_cursor_execute", die_on_outbox)
+    assert world.history() == [] and world.events() == []
+    assert set(world.statuses().values()) <= {"notTracked"}
+    report = world.round(now)
+    assert report.changes == 4 and len(world.events()) == 4
+    assert set(world.statuses().values()) == {"operational"}
+
+
 def test_heartbeat_of_the_round(world, now):
     with Session(world.monitor) as session:
         expected_rows(session)

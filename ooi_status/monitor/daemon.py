@@ -1,0 +1,271 @@
+"""The monitor daemon: step functions for one check and one delivery, and the loop around them.
+
+``Monitor.check()`` and ``Monitor.deliver()`` each run one round and return whether every
+dependency answered; a database, Cassandra or events service that is down, slow or
+erroring makes the round log one line and end, and the next round tries again. The loop
+(``Daemon.run``) only schedules them, holds the leader lock, and handles signals:
+
+- checks at every multiple of CHECK_INTERVAL (60: at :00 of each minute), deliveries
+  NOTIFY_OFFSET seconds after each multiple of NOTIFY_INTERVAL; a monitor that becomes the
+  leader checks at once rather than waiting for the next slot;
+- SIGTERM/SIGINT: the current round finishes, the lock is released, exit status 0; a round
+  still running SHUTDOWN_GRACE seconds after the signal is abandoned (its transaction rolls
+  back, nothing is lost: the next monitor sees the same changes);
+- SIGHUP: settings are read again; a bad settings file is logged and the old settings kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from ooi_status import demo
+from ooi_status.config import Settings, SettingsError, load_settings
+from ooi_status.db import Databases
+from ooi_status.monitor.check import CheckMemory, MonitorSource, run_round
+from ooi_status.monitor.delivery import EventsClient, deliver_due
+from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
+from ooi_status.monitor.leader import LeaderLock, make_lock
+from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
+from ooi_status.times import utcnow
+
+log = logging.getLogger("ooi_status.monitor")
+
+#: Failures of a dependency: the round is skipped with one log line.
+DEPENDENCY_ERRORS = (SourceUnavailable, SQLAlchemyError, OSError)
+
+
+def describe(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {first[0] if first else 'no detail'}"
+
+
+class Monitor:
+    """One process's databases, sources and events client, made on first use."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.databases = Databases(settings)
+        self.memory = CheckMemory()
+        self._source: MonitorSource | None = None
+        self._client: EventsClient | None = None
+
+    def source(self) -> MonitorSource:
+        if self._source is None:
+            self._source = MonitorSource(
+                stream_source(self.settings, self.databases), deployment_source(self.databases)
+            )
+        return self._source
+
+    def client(self) -> EventsClient:
+        if self._client is None:
+            self._client = EventsClient(self.settings)
+        return self._client
+
+    def check(self) -> bool:
+        """One check round; True when it landed."""
+        now = self.clock()
+        started = time.monotonic()
+        try:
+            if self.settings.DEMO_LIVE:
+                demo.advance_live(self.databases.metadata, now)
+            with self.databases.monitor_session() as session, session.begin():
+                report = run_round(self.source(), session, now, self.settings, self.memory)
+        except DEPENDENCY_ERRORS as exc:
+            return self._failed(CHECK, now, started, describe(exc))
+        except Exception as exc:  # a bug must not stop the monitor: logged whole, round skipped
+            log.exception("check round failed")
+            return self._failed(CHECK, now, started, describe(exc))
+        log.info(
+            "check round: %d streams checked, %d changes, %d events queued, %d skipped, %.2f s",
+            report.streams_checked, report.changes, report.events_queued, report.skipped, report.duration,
+        )  # fmt: skip
+        return True
+
+    def deliver(self) -> bool:
+        """One delivery round; True when the database and every sink answered."""
+        now = self.clock()
+        started = time.monotonic()
+        try:
+            with self.databases.monitor_session() as session:
+                report = deliver_due(session, self.client(), now, self.settings)
+                with session.begin():
+                    write_heartbeat(
+                        session, DELIVER, now, time.monotonic() - started, ok=not report.unreachable,
+                        error=_unreachable(report.unreachable), events_delivered=report.delivered,
+                        events_failed=report.failed, events_dead=report.dead,
+                    )  # fmt: skip
+        except DEPENDENCY_ERRORS as exc:
+            return self._failed(DELIVER, now, started, describe(exc))
+        except Exception as exc:
+            log.exception("delivery round failed")
+            return self._failed(DELIVER, now, started, describe(exc))
+        return not report.unreachable
+
+    def _failed(self, kind: str, now: datetime, started: float, error: str) -> bool:
+        """Log one line and record the failed round where the monitor database still answers."""
+        log.error("%s round skipped: %s", kind, error)
+        try:
+            with self.databases.monitor_session() as session, session.begin():
+                write_heartbeat(session, kind, now, time.monotonic() - started, ok=False, error=error[:2000])
+        except DEPENDENCY_ERRORS as exc:
+            log.debug("heartbeat not written: %s", describe(exc))
+        return False
+
+    def close(self) -> None:
+        if self._source is not None:
+            self._source.streams.close()
+        if self._client is not None:
+            self._client.close()
+        self.databases.dispose()
+
+
+def _unreachable(sinks: list[str]) -> str | None:
+    return f"unreachable: {', '.join(sinks)}" if sinks else None
+
+
+def next_slot(after: float, interval: float, offset: float = 0.0) -> float:
+    """The first moment ``k × interval + offset`` (Unix seconds) strictly after ``after``."""
+    return (math.floor((after - offset) / interval) + 1) * interval + offset
+
+
+class ShutdownTimeout(BaseException):
+    """A round outlived SHUTDOWN_GRACE after a stop signal (BaseException: no handler swallows it)."""
+
+
+class Daemon:
+    """The loop: leader lock, schedule, signals. ``run()`` returns the exit status."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        reload: Callable[[], Settings] = load_settings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.reload_settings = reload
+        self.clock = clock
+        self.monitor = Monitor(settings, clock)
+        self.lock: LeaderLock = make_lock(settings)
+        self.stop = threading.Event()
+        self.wake = threading.Event()  # set by a signal: the current wait ends early
+        self._reload = False
+
+    # --- signals ---------------------------------------------------------------------------
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_hup)
+        signal.signal(signal.SIGALRM, self._on_alarm)
+
+    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
+        if not self.stop.is_set():
+            log.info("%s: stopping after the current round", signal.Signals(signum).name)
+            self.stop.set()
+            self.wake.set()
+            signal.alarm(max(1, int(self.settings.SHUTDOWN_GRACE)))
+
+    def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
+        self._reload = True
+        self.wake.set()
+
+    def _on_alarm(self, _signum: int, _frame: FrameType | None) -> None:
+        raise ShutdownTimeout
+
+    # --- the loop --------------------------------------------------------------------------
+
+    def _wait(self, seconds: float) -> None:
+        if not (self.stop.is_set() or self._reload):
+            self.wake.wait(max(0.0, seconds))
+        self.wake.clear()
+
+    def run(self) -> int:
+        leader = False
+        next_check = next_delivery = 0.0
+        try:
+            while not self.stop.is_set():
+                if self._reload:
+                    self._apply_reload()
+                if not self.lock.acquire():
+                    if leader or next_check == 0.0:
+                        log.info("standby: another monitor holds the leader lock; polling every %s s",
+                                 self.settings.STANDBY_POLL)  # fmt: skip
+                        next_check = -1.0
+                    leader = False
+                    self._wait(self.settings.STANDBY_POLL)
+                    continue
+                if not leader:
+                    log.info("leader: checking every %s s", self.settings.CHECK_INTERVAL)
+                    leader, next_check = True, time.time()
+                    next_delivery = next_slot(
+                        time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET
+                    )
+                next_check, next_delivery = self._due_rounds(next_check, next_delivery)
+                self._wait(min(next_check, next_delivery) - time.time())
+        except ShutdownTimeout:
+            log.warning(
+                "a round outlived SHUTDOWN_GRACE (%s s): abandoned, rolled back", self.settings.SHUTDOWN_GRACE
+            )
+        finally:
+            signal.alarm(0)
+            self.lock.release()
+            self.monitor.close()
+        log.info("stopped")
+        return 0
+
+    def _due_rounds(self, next_check: float, next_delivery: float) -> tuple[float, float]:
+        if time.time() >= next_check and not self.stop.is_set():
+            self.monitor.check()
+            next_check = next_slot(time.time(), self.settings.CHECK_INTERVAL)
+        if time.time() >= next_delivery and not self.stop.is_set():
+            self.monitor.deliver()
+            next_delivery = next_slot(time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET)
+        return next_check, next_delivery
+
+    def _apply_reload(self) -> None:
+        self._reload = False
+        try:
+            settings = self.reload_settings()
+        except SettingsError as exc:
+            log.error("SIGHUP: settings not reloaded, keeping the current ones: %s", exc)
+            return
+        log.info("SIGHUP: settings reloaded from %s", settings.source)
+        configure_logging(settings)
+        self.monitor.close()
+        old, self.settings = self.settings, settings
+        self.monitor = Monitor(settings, self.clock)
+        if (old.MONITOR_URL, old.LOCK_FILE) != (settings.MONITOR_URL, settings.LOCK_FILE):
+            self.lock.release()
+            self.lock = make_lock(settings)
+
+
+def run_once(settings: Settings, clock: Callable[[], datetime] = utcnow) -> int:
+    """One check and one delivery (``--once``): 0 when every dependency answered, else 1."""
+    lock = make_lock(settings)
+    if not lock.acquire():
+        log.error("another monitor holds the leader lock: nothing done")
+        return 1
+    monitor = Monitor(settings, clock)
+    try:
+        checked = monitor.check()
+        delivered = monitor.deliver()
+    finally:
+        lock.release()
+        monitor.close()
+    return 0 if checked and delivered else 1
+
+
+def configure_logging(settings: Settings, **options: Any) -> None:
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", **options)
+    logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)

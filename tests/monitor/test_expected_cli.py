@@ -1,0 +1,140 @@
+"""``ooi_status_monitor --expected=FILE.csv``: loads whole files, refuses bad ones whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ooi_status import demo
+from ooi_status.model.monitor import ExpectedStream
+from ooi_status.monitor import cli
+
+HEADER = "name,method,expected_rate,warn_interval,fail_interval\n"
+
+
+@pytest.fixture
+def run(db_settings, monkeypatch, capsys):
+    """Run the command against this test's monitor database: (status, stdout, stderr)."""
+    monkeypatch.setenv("OOISTATUS_MONITOR_URL", db_settings.MONITOR_URL)
+    monkeypatch.setenv("OOISTATUS_METADATA_URL", db_settings.METADATA_URL)
+    monkeypatch.setenv("OOISTATUS_DATA_DIR", db_settings.DATA_DIR)
+    monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
+
+    def run_command(*args: str) -> tuple[int, str, str]:
+        status = cli.main(list(args))
+        out, err = capsys.readouterr()
+        return status, out, err
+
+    return run_command
+
+
+def rows(engine) -> list[tuple[str, str, float, int, int]]:
+    with Session(engine) as session:
+        found = session.scalars(select(ExpectedStream).order_by(ExpectedStream.name, ExpectedStream.method))
+        return [(e.name, e.method, e.expected_rate, e.warn_interval, e.fail_interval) for e in found]
+
+
+def test_the_ooi_table_loads_and_a_second_load_changes_nothing(run, monitor_db):
+    status, out, _ = run(f"--expected={demo.EXPECTED_CSV}")
+    assert status == 0
+    loaded = rows(monitor_db.engine)
+    lines = [line for line in demo.EXPECTED_CSV.read_text().splitlines()[1:] if line.strip()]
+    assert len(loaded) == len(lines) > 50
+    assert f"{len(lines)} created" in out
+    status, out, _ = run("--expected", str(demo.EXPECTED_CSV))
+    assert status == 0 and "0 created, 0 updated" in out
+    assert rows(monitor_db.engine) == loaded
+
+
+def test_upsert_by_name_and_method(run, monitor_db, tmp_path: Path):
+    first = tmp_path / "first.csv"
+    first.write_text(
+        HEADER + "ctdbp_no_sample,streamed,1,600,1800\nctdbp_no_sample,telemetered,0,3600,7200\n"
+    )
+    assert run(f"--expected={first}")[0] == 0
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + "ctdbp_no_sample,streamed,0.5,300,900\n")
+    status, out, _ = run(f"--expected={second}")
+    assert status == 0 and "0 created, 1 updated" in out
+    assert rows(monitor_db.engine) == [
+        ("ctdbp_no_sample", "streamed", 0.5, 300, 900),
+        ("ctdbp_no_sample", "telemetered", 0.0, 3600, 7200),
+    ]
+
+
+BAD_FILES = [
+    # (content, words the message must hold)
+    (
+        b"name,method,expected_rate,warn_interval\nx,streamed,0,60\n",
+        ["line 1", "missing column fail_interval"],
+    ),
+    (
+        HEADER.replace("\n", ",colour\n").encode() + b"x,streamed,0,60,120,red\n",
+        ["line 1", "unknown column colour"],
+    ),
+    (
+        (HEADER + "x,streamed,0,60,120\ny,streamed,0,ten,120\n").encode(),
+        ["line 3", "warn_interval", "not a number"],
+    ),
+    ((HEADER + "x,streamed,0,60,-120\n").encode(), ["line 2", "fail_interval", "negative"]),
+    ((HEADER + "x,streamed,-1,60,120\n").encode(), ["line 2", "expected_rate", "negative"]),
+    ((HEADER + "x,streamed,0,60.5,120\n").encode(), ["line 2", "warn_interval", "whole number"]),
+    ((HEADER + "x,streamed,0,60,120\nx,streamed,0,60,120\n").encode(), ["line 3", "duplicate", "line 2"]),
+    (b"", ["line 1", "empty file"]),
+    ((HEADER + "caf\xe9,streamed,0,60,120\n").encode("latin-1"), ["line 2", "not UTF-8"]),
+    (b"\x00\x01\x02binary", ["not CSV"]),
+    ((HEADER + 'x,"streamed,0,60,120\n').encode(), ["line"]),
+    ((HEADER + "x,streamed,0,60\n").encode(), ["line 2", "4 fields"]),
+]
+
+
+@pytest.mark.parametrize(("content", "words"), BAD_FILES)
+def test_a_bad_file_names_file_line_and_field_and_writes_nothing(run, monitor_db, tmp_path, content, words):
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "kept,streamed,0,60,120\n")
+    assert run(f"--expected={good}")[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    status, out, err = run(f"--expected={bad}")
+    assert status != 0
+    assert str(bad) in err
+    for word in words:
+        assert word in err
+    assert rows(monitor_db.engine) == [("kept", "streamed", 0.0, 60, 120)]
+
+
+def test_a_file_that_cannot_be_read(run, tmp_path):
+    status, _, err = run(f"--expected={tmp_path / 'missing.csv'}")
+    assert status != 0 and "missing.csv" in err and "cannot be read" in err
+
+
+def test_a_database_without_the_schema_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OOISTATUS_MONITOR_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
+    monkeypatch.setenv("OOISTATUS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
+    assert cli.main([f"--expected={demo.EXPECTED_CSV}"]) == 1
+    err = capsys.readouterr().err
+    assert "nothing written" in err and "alembic upgrade head" in err
+
+
+def test_new_api_key_prints_the_key_and_its_hash(capsys):
+    from ooi_status.keys import hash_api_key
+
+    assert cli.main(["--new-api-key", "ops"]) == 0
+    out = capsys.readouterr().out
+    key = out.split("keep it secret): ")[1].split()[0]
+    assert f"API_KEYS = {{'ops': '{hash_api_key(key)}'}}" in out
+
+
+def test_bad_settings_exit_with_status_2(tmp_path, monkeypatch, capsys):
+    settings_file = tmp_path / "local.py"
+    settings_file.write_text("CHECK_INTERVL = 30\n")
+    monkeypatch.setenv("OOISTATUS_SETTINGS", str(settings_file))
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--once"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "CHECK_INTERVL" in err and str(settings_file) in err

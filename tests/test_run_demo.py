@@ -1,0 +1,102 @@
+"""The README's first command: ``ooi_status_demo`` runs the whole service from an empty folder.
+
+Started for real (monitor, gunicorn with gevent workers, the stand-in events service) in a
+temporary folder with one-second rounds, on free loopback ports, bounded in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, object]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+    except (urllib.error.URLError, ConnectionError):
+        return 0, None
+
+
+def wait_for(predicate, seconds: float = 60.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.25)
+    return None
+
+
+@pytest.fixture
+def running_demo(tmp_path: Path):
+    port, events_port = free_port(), free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OOISTATUS_")}
+    env.update(OOISTATUS_CHECK_INTERVAL="1", OOISTATUS_NOTIFY_INTERVAL="1", OOISTATUS_NOTIFY_OFFSET="0",
+               OOISTATUS_NOTIFY_URL_PORT=str(events_port))  # fmt: skip
+    log = tmp_path / "demo.log"
+    command = [sys.executable, "-m", "ooi_status.run_demo", "--instruments", "8", "--port", str(port)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [*command, "--workers", "1"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        yield process, f"http://127.0.0.1:{port}", log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_the_demo_serves_live_statuses_and_stops_cleanly(running_demo, tmp_path: Path):
+    process, base, log = running_demo
+    healthy = wait_for(lambda: get(f"{base}/health")[0] == 200, 90)
+    assert healthy, log.read_text()
+    key = re.search(r"API key for writes \(this demo only\): (\S+)", log.read_text()).group(1)
+
+    status, instruments = get(f"{base}/instrument")
+    assert status == 200 and len(instruments) >= 6  # those deployed now, of 8
+    refdes = sorted(instruments)[0]
+    status, available = get(f"{base}/available/{refdes}")
+    assert status == 200 and available["availability"][0]["measure"] == "Deployments"
+    assert any(row["data"] for row in available["availability"][1:])
+
+    tracked = [s for i in instruments.values() for s in i["status"] if s["status"] != "notTracked"]
+    assert tracked, "the first round gave real statuses"
+    stream_id = tracked[0]["id"]
+    status, _ = get(f"{base}/stream/{stream_id}/disable", "PUT", {"X-API-Key": key})
+    assert status == 200
+    changed = wait_for(lambda: get(f"{base}/stream/{stream_id}")[1]["status"] == "notTracked", 30)
+    assert changed, "the monitor's next round follows the disable"
+    status, history = get(f"{base}/stream/{stream_id}/history")
+    assert history["history"][0]["new_status"] == "notTracked"
+    assert wait_for(lambda: "event for" in log.read_text(), 30), "events reach the stand-in events service"
+
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) == 0
+    text = log.read_text()
+    assert "Shutting down: Master" in text and "ooi_status.monitor: stopped" in text
+    assert get(f"{base}/health")[0] == 0  # nothing listens any more
+    assert (tmp_path / "data" / "monitor.sqlite").exists()
