@@ -64,7 +64,7 @@ CATEGORIES = (PRESENT, MISSING, NOT_EXPECTED, SPARSE1, SPARSE2, SPARSE3)
 _BACKGROUND, _PRESENT, _SPARSE1, _SPARSE2, _SPARSE3, _GAP, _NOT_EXPECTED = range(7)
 _RANK_CATEGORY = (MISSING, PRESENT, SPARSE1, SPARSE2, SPARSE3, MISSING, NOT_EXPECTED)
 
-_BY_TIME = attrgetter("first", "last")
+_BY_TIME = attrgetter("first", "last", "count")  # a total order: ties never depend on input order
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,10 +210,9 @@ def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], flo
     """The bins overlapping the window, ordered by first, and how many of their points lie in it."""
     start, stop = window.start, window.stop
     kept = list(bins)
+    # Timsort on bins already in order (as every reader returns them) is one linear pass.
+    kept.sort(key=_BY_TIME)
     firsts = [b.first for b in kept]
-    if firsts != sorted(firsts):
-        kept.sort(key=_BY_TIME)
-        firsts = [b.first for b in kept]
     # Sorted by first: bins starting at or after the stop are a suffix; bins ending at or before
     # the start can only be among those starting at or before it.
     head = bisect_right(firsts, start)

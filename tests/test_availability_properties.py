@@ -269,3 +269,15 @@ def test_resolved_window_is_empty_or_inside_deployments_and_before_now(window, d
         assert resolved.start >= requested_start
     if requested_stop is not None:
         assert resolved.stop <= requested_stop
+
+
+def test_bins_sharing_a_first_point_give_the_same_spans_in_any_order():
+    """Ties on ``first`` (many one-point bins at one instant) must not make the order matter."""
+    window = Window(0.0, 100_000.0)
+    bins = [Bin(10.0 * i, 10.0 * i + 5, 50) for i in range(20)]
+    bins += [Bin(50.0, 50.0, 3), Bin(50.0, 90.0, 700), Bin(50.0, 60.0, 1), Bin(50.0, 60.0, 9)]
+    expected = stream_spans(sorted(bins, key=lambda b: (b.first, b.last, b.count)), [], window, RULES)
+    for shift in range(len(bins)):
+        rotated = bins[shift:] + bins[:shift]
+        assert stream_spans(rotated, [], window, RULES) == expected
+        assert stream_spans(rotated[::-1], [], window, RULES) == expected
