@@ -4,8 +4,8 @@ A round reads the open deployments and the stream metadata of the monitored meth
 queries to the metadata source), then the monitor schema in three queries (instruments,
 expected streams, deployed streams), whatever the size of the fleet. It creates the rows
 it sees for the first time, computes every status with the pure rules of ooi_status.status,
-and writes in bulk: status changes, their history rows and outbox events, the per-stream
-bookkeeping of the streams whose metadata moved, and the heartbeat.
+and writes in bulk (ooi_status.monitor.bulk): status changes, their history rows and outbox
+events, the per-stream bookkeeping of the streams whose metadata moved, and the heartbeat.
 
 Transactions: run_round writes in the caller's session and never commits. The caller
 commits once per round, so a round lands whole or not at all: a process that dies mid-round
@@ -15,26 +15,32 @@ lost, none is recorded twice).
 Decisions:
 - A stream is active when its method is monitored and its instrument has an open
   deployment whose asset has a UID (sources.base.DeploymentSource.open_deployments).
+- A deployed stream seen for the first time is inserted with the status and bookkeeping
+  of this round already computed; its previous status counts as notTracked, so a real first
+  status is a change with its history row and event.
 - The rollup of an event is the instrument's status over all its deployed streams after
   the round's changes, as /instrument shows it.
-- A poison row (an interval or count the rules refuse, a last-data time that is not a
-  finite number) is logged once per process and skipped; the rest of the round goes on.
+- A poison row (an interval the rules refuse, a count below 0, a last-data time beyond any
+  date) is logged once per process and skipped; the rest of the round goes on.
 - Bookkeeping (last data time, count, rate window) is written only for the streams whose
   values differ from the stored ones: a steady fleet costs no writes but the heartbeat.
+
+The loop over the streams is the one place where the cost per stream matters (12,000 to
+100,000 of them every minute): it works on plain tuples and caches the effective intervals
+of each distinct (expected stream, overrides) pair.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, defaults
@@ -47,8 +53,9 @@ from ooi_status.model.monitor import (
     ReferenceDesignator,
     StatusHistory,
 )
+from ooi_status.monitor.bulk import insert_rows, update_by_id
 from ooi_status.monitor.heartbeat import CHECK, write_heartbeat
-from ooi_status.sources.base import DeploymentSource, OpenDeployment, StreamRow, StreamSource
+from ooi_status.sources.base import DeploymentSource, StreamSource
 from ooi_status.status import (
     Intervals,
     Overrides,
@@ -69,6 +76,44 @@ log = logging.getLogger(__name__)
 _RD = ReferenceDesignator.__table__
 _ES = ExpectedStream.__table__
 _DS = DeployedStream.__table__
+_NOT_TRACKED = Status.NOT_TRACKED.value
+#: The stored values of a stream seen for the first time (see _DEPLOYED_COLUMNS).
+_FIRST_SEEN = (None, None, None, None, _NOT_TRACKED, None, None, None, None, None)
+_BOOKKEEPING = (
+    ("last_data_time", "timestamptz"),
+    ("particle_count", "bigint"),
+    ("rate_base_count", "bigint"),
+    ("rate_base_time", "timestamptz"),
+    ("measured_rate", "double precision"),
+)
+
+#: Columns written by the round's inserts, with their PostgreSQL types (ooi_status.monitor.bulk).
+_NEW_STREAM = (
+    ("reference_designator_id", "integer"),
+    ("expected_stream_id", "integer"),
+    ("status", "varchar"),
+    ("status_time", "timestamptz"),
+    ("checked_at", "timestamptz"),
+    *_BOOKKEEPING,
+)
+_HISTORY = (
+    ("deployed_stream_id", "integer"),
+    ("old_status", "varchar"),
+    ("new_status", "varchar"),
+    ("changed_at", "timestamptz"),
+    ("elapsed", "double precision"),
+)
+_OUTBOX = (
+    ("deployed_stream_id", "integer"),
+    ("asset_uid", "varchar"),
+    ("sink", "varchar"),
+    ("message", "jsonb"),
+    ("state", "varchar"),
+    ("error_count", "integer"),
+    ("attempts", "integer"),
+    ("created_at", "timestamptz"),
+    ("next_attempt_at", "timestamptz"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,22 +149,24 @@ class CheckMemory:
             log.warning(message, *args)
 
 
-@dataclass(frozen=True, slots=True)
-class ActiveStream:
+class ActiveStream(NamedTuple):
     refdes: str
-    deployment: OpenDeployment
-    row: StreamRow
+    asset_uid: str
+    method: str
+    stream: str
+    count: int | None
+    last: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One stream's status change, with what the event's notes are made from."""
 
-    stream_id: int
+    key: tuple[int, int]  # (reference designator id, expected stream id)
+    stream_id: int | None  # None: inserted by this round, id known after the insert
     refdes: str
     asset_uid: str
     stream: str
-    old: Status
+    old: str
     new: Status
     elapsed: timedelta | None
     intervals: Intervals
@@ -129,12 +176,15 @@ class Change:
 def read_active(source: MonitorSource, now: datetime, methods: Iterable[str]) -> list[ActiveStream]:
     """The active streams: monitored method, open deployment with an asset UID (two reads)."""
     open_now = source.deployments.open_deployments(datetime_to_unix_ms(now))
+    uids = {refdes: deployment.asset_uid for refdes, deployment in open_now.items()}
     active = []
-    for row in source.streams.streams(methods=sorted(set(methods))):
-        refdes = f"{row.subsite}-{row.node}-{row.sensor}"
-        deployment = open_now.get(refdes)
-        if deployment is not None:
-            active.append(ActiveStream(refdes, deployment, row))
+    for subsite, node, sensor, method, stream, count, _first, last in source.streams.streams(
+        methods=sorted(set(methods))
+    ):
+        refdes = f"{subsite}-{node}-{sensor}"
+        uid = uids.get(refdes)
+        if uid is not None:
+            active.append(ActiveStream(refdes, uid, method, stream, count, last))
     return active
 
 
@@ -148,15 +198,11 @@ def run_round(
     """Check every active stream at ``now``; writes in ``session``, the caller commits."""
     started = time.monotonic()
     settings = settings or Settings(defaults())
-    memory = memory or CheckMemory()
     report = RoundReport()
     active = read_active(source, now, settings.MONITORED_METHODS)
-    state = MonitorState.load(session, active, now, report)
-    changes, bookkeeping = evaluate(active, state, now, settings, memory, report)
-    write_changes(session, state, changes, now, settings, report)
-    if bookkeeping:
-        session.execute(_bookkeeping_statement(), bookkeeping)
-    report.bookkeeping_written = len(bookkeeping)
+    state = MonitorState.load(session, active, report)
+    outcome = evaluate(active, state, now, settings, memory or CheckMemory(), report)
+    write_round(session, state, outcome, now, settings, report)
     report.streams_checked = len(active) - report.skipped
     report.duration = time.monotonic() - started
     write_heartbeat(
@@ -172,23 +218,14 @@ def run_round(
 @dataclass
 class MonitorState:
     refdes_ids: dict[str, int]
-    expected: dict[tuple[str, str], Row[Any]]  # (name, method) → expected_stream row
-    deployed: dict[tuple[int, int], Row[Any]]  # (refdes id, expected id) → deployed_stream row
-    statuses: dict[int, str]  # deployed stream id → status, after this round's changes
-    by_instrument: dict[int, list[int]]  # refdes id → its deployed stream ids
+    expected: dict[tuple[str, str], Any]  # (name, method) → (id, rate, warn, fail)
+    deployed: dict[tuple[int, int], Any]  # (refdes id, expected id) → row of _deployed_rows
 
     @classmethod
-    def load(
-        cls, session: Session, active: Sequence[ActiveStream], now: datetime, report: RoundReport
-    ) -> MonitorState:
+    def load(cls, session: Session, active: Sequence[ActiveStream], report: RoundReport) -> MonitorState:
         refdes_ids = _ensure_instruments(session, {a.refdes for a in active}, report)
-        expected = _ensure_expected(session, {(a.row.stream, a.row.method) for a in active}, report)
-        deployed = _ensure_deployed(session, active, refdes_ids, expected, report)
-        statuses = {row.id: row.status for row in deployed.values()}
-        by_instrument: dict[int, list[int]] = defaultdict(list)
-        for (refdes_id, _), row in deployed.items():
-            by_instrument[refdes_id].append(row.id)
-        return cls(refdes_ids, expected, deployed, statuses, by_instrument)
+        expected = _ensure_expected(session, {(a.stream, a.method) for a in active}, report)
+        return cls(refdes_ids, expected, _deployed_rows(session))
 
 
 def _ensure_instruments(session: Session, names: set[str], report: RoundReport) -> dict[str, int]:
@@ -202,16 +239,15 @@ def _ensure_instruments(session: Session, names: set[str], report: RoundReport) 
     return known
 
 
-def _expected_rows(session: Session) -> dict[tuple[str, str], Row[Any]]:
-    query = select(
-        _ES.c.id, _ES.c.name, _ES.c.method, _ES.c.expected_rate, _ES.c.warn_interval, _ES.c.fail_interval
-    )
-    return {(row.name, row.method): row for row in session.execute(query)}
+def _expected_rows(session: Session) -> dict[tuple[str, str], Any]:
+    c = _ES.c
+    query = select(c.name, c.method, c.id, c.expected_rate, c.warn_interval, c.fail_interval)
+    return {(row[0], row[1]): row[2:] for row in session.execute(query)}
 
 
 def _ensure_expected(
     session: Session, keys: set[tuple[str, str]], report: RoundReport
-) -> dict[tuple[str, str], Row[Any]]:
+) -> dict[tuple[str, str], Any]:
     known = _expected_rows(session)
     new = sorted(keys - known.keys())
     if new:
@@ -230,35 +266,13 @@ def _ensure_expected(
     return known
 
 
-def _deployed_rows(session: Session) -> dict[tuple[int, int], Row[Any]]:
+def _deployed_rows(session: Session) -> dict[tuple[int, int], Any]:
+    c = _DS.c
     query = select(
-        _DS.c.id, _DS.c.reference_designator_id, _DS.c.expected_stream_id, _DS.c.expected_rate,
-        _DS.c.warn_interval, _DS.c.fail_interval, _DS.c.status, _DS.c.last_data_time, _DS.c.particle_count,
-        _DS.c.rate_base_count, _DS.c.rate_base_time, _DS.c.measured_rate,
+        c.id, c.expected_rate, c.warn_interval, c.fail_interval, c.status, c.last_data_time, c.particle_count,
+        c.rate_base_count, c.rate_base_time, c.measured_rate, c.reference_designator_id, c.expected_stream_id,
     )  # fmt: skip
-    return {(row.reference_designator_id, row.expected_stream_id): row for row in session.execute(query)}
-
-
-def _ensure_deployed(
-    session: Session,
-    active: Sequence[ActiveStream],
-    refdes_ids: dict[str, int],
-    expected: dict[tuple[str, str], Row[Any]],
-    report: RoundReport,
-) -> dict[tuple[int, int], Row[Any]]:
-    known = _deployed_rows(session)
-    keys = {(refdes_ids[a.refdes], expected[(a.row.stream, a.row.method)].id) for a in active}
-    new = sorted(keys - known.keys())
-    if new:
-        rows = [
-            {"reference_designator_id": r, "expected_stream_id": e, "status": Status.NOT_TRACKED.value}
-            for r, e in new
-        ]
-        session.execute(insert(_DS), rows)
-        known = _deployed_rows(session)
-        log.info("%d new deployed stream(s)", len(new))
-    report.created_streams = len(new)
-    return known
+    return {(row[10], row[11]): row for row in session.execute(query)}
 
 
 def _sample(items: Iterable[str], most: int = 10) -> str:
@@ -270,6 +284,13 @@ def _sample(items: Iterable[str], most: int = 10) -> str:
 # --- the rules over every active stream ---------------------------------------------------------
 
 
+@dataclass
+class Outcome:
+    changes: list[Change] = field(default_factory=list)
+    bookkeeping: list[tuple[Any, ...]] = field(default_factory=list)  # (id, *_BOOKKEEPING values)
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
 def evaluate(
     active: Sequence[ActiveStream],
     state: MonitorState,
@@ -277,150 +298,147 @@ def evaluate(
     settings: Settings,
     memory: CheckMemory,
     report: RoundReport,
-) -> tuple[list[Change], list[dict[str, Any]]]:
-    """Status of every active stream: (changes, bookkeeping rows to write)."""
-    changes: list[Change] = []
-    bookkeeping: list[dict[str, Any]] = []
-    expected_intervals: dict[int, Intervals] = {}
+) -> Outcome:
+    """Status of every active stream: its change, its bookkeeping, or its new row."""
+    outcome = Outcome()
+    window_seconds, fraction = settings.RATE_WINDOW, settings.RATE_DEGRADED_FRACTION
+    refdes_ids, expected, deployed = state.refdes_ids, state.expected, state.deployed
+    intervals_of: dict[tuple[Any, ...], Intervals] = {}
     for item in active:
-        expected = state.expected[(item.row.stream, item.row.method)]
-        stored = state.deployed[(state.refdes_ids[item.refdes], expected.id)]
+        refdes, uid, method, stream, count, last = item
+        exp = expected[(stream, method)]
+        key = (refdes_ids[refdes], exp[0])
+        stored = deployed.get(key) or _FIRST_SEEN
+        sid, o_rate, o_warn, o_fail, old_status, old_last, old_count, b_count, b_time, old_rate = stored[:10]
         try:
-            intervals = _intervals(expected, stored, expected_intervals)
-            last_data, window = _observation(item.row, stored, now, settings.RATE_WINDOW)
-            status = stream_status(last_data, intervals, now, window.rate, settings.RATE_DEGRADED_FRACTION)
+            intervals_key = (exp[0], o_rate, o_warn, o_fail)
+            intervals = intervals_of.get(intervals_key)
+            if intervals is None:
+                intervals = intervals_of[intervals_key] = _intervals(exp, o_rate, o_warn, o_fail)
+            last_data = None if last is None else ntp_to_datetime(last)
+            if count is not None and count < 0:
+                raise ValueError(f"stream_metadata.count is negative: {count}")
         except (ValueError, OverflowError, TypeError) as exc:
-            memory.log_once(
-                ("poison", stored.id, str(exc)),
-                "skipping %s %s %s (deployed stream %d): %s",
-                item.refdes, item.row.method, item.row.stream, stored.id, exc,
-            )  # fmt: skip
+            memory.log_once(("poison", key, str(exc)), "skipping %s %s %s: %s", refdes, method, stream, exc)
             report.skipped += 1
+            if sid is None:  # listed all the same, as not tracked, so that operators see it
+                outcome.new_rows.append(_new_row(key, Status.NOT_TRACKED, (None,) * len(_BOOKKEEPING), now))
             continue
-        if _moved(stored, last_data, item.row.count, window):
-            bookkeeping.append(_bookkeeping_row(stored.id, last_data, item.row.count, window, now))
-        if status != stored.status:
+        window = (b_count, b_time, old_rate)
+        if count is not None and not _window_open(b_count, b_time, count, now, window_seconds):
+            moved = advance_rate_window(RateWindow(*window), count, now, window_seconds)
+            window = (moved.base_count, moved.base_time, moved.rate)
+        status = stream_status(last_data, intervals, now, window[2], fraction)
+        if status != old_status:
             elapsed = None if last_data is None else now - last_data
-            changes.append(
-                Change(stored.id, item.refdes, item.deployment.asset_uid, item.row.stream,
-                       Status(stored.status), status, elapsed, intervals, window.rate)
-            )  # fmt: skip
-            state.statuses[stored.id] = status.value
-        log.debug("%s %s %s: %s", item.refdes, item.row.method, item.row.stream, status)
-    return changes, bookkeeping
+            outcome.changes.append(
+                Change(key, sid, refdes, uid, stream, old_status, status, elapsed, intervals, window[2])
+            )
+        values = (last_data, count, *window)
+        if sid is None:
+            outcome.new_rows.append(_new_row(key, status, values, now))
+        elif values != (old_last, old_count, b_count, b_time, old_rate):
+            outcome.bookkeeping.append((sid, *values))
+    return outcome
 
 
-def _intervals(expected: Row[Any], stored: Row[Any], cache: dict[int, Intervals]) -> Intervals:
-    defaults_ = cache.get(expected.id)
-    if defaults_ is None:
-        defaults_ = Intervals(expected.expected_rate, expected.warn_interval, expected.fail_interval)
-        cache[expected.id] = defaults_
-    overrides = Overrides(stored.expected_rate, stored.warn_interval, stored.fail_interval)
-    return effective_intervals(defaults_, overrides)
-
-
-def _observation(
-    row: StreamRow, stored: Row[Any], now: datetime, rate_window: float
-) -> tuple[datetime | None, RateWindow]:
-    """The stream's last data time (None: no data point) and its rate window after this round."""
-    if row.last is None:
-        last_data = None
-    elif not math.isfinite(row.last):
-        raise ValueError(f"stream_metadata.last is not a finite number: {row.last!r}")
-    else:
-        last_data = ntp_to_datetime(row.last)
-    count = row.count
-    if count is not None and count < 0:
-        raise ValueError(f"stream_metadata.count is negative: {count}")
-    window = RateWindow(stored.rate_base_count, stored.rate_base_time, stored.measured_rate)
-    return last_data, advance_rate_window(window, count, now, rate_window)
-
-
-def _moved(stored: Row[Any], last_data: datetime | None, count: int | None, window: RateWindow) -> bool:
-    before = (stored.last_data_time, stored.particle_count, stored.rate_base_count, stored.rate_base_time)
+def _window_open(
+    b_count: int | None, b_time: datetime | None, count: int, now: datetime, seconds: float
+) -> bool:
+    """The common case, checked inline: the rate window is open and stays so this round."""
     return (
-        before != (last_data, count, window.base_count, window.base_time)
-        or stored.measured_rate != window.rate
+        b_count is not None
+        and b_time is not None
+        and b_count <= count
+        and b_time <= now
+        and (now - b_time).total_seconds() < seconds
     )
 
 
-def _bookkeeping_row(
-    stream_id: int, last_data: datetime | None, count: int | None, window: RateWindow, now: datetime
-) -> dict[str, Any]:
-    return {
-        "b_id": stream_id,
-        "b_last": last_data,
-        "b_count": count,
-        "b_checked": now,
-        "b_base_count": window.base_count,
-        "b_base_time": window.base_time,
-        "b_rate": window.rate,
-    }
+def _intervals(exp: Sequence[Any], o_rate: Any, o_warn: Any, o_fail: Any) -> Intervals:
+    return effective_intervals(Intervals(exp[1], exp[2], exp[3]), Overrides(o_rate, o_warn, o_fail))
 
 
-def _bookkeeping_statement() -> Any:
-    return (
-        update(_DS)
-        .where(_DS.c.id == bindparam("b_id"))
-        .values(
-            last_data_time=bindparam("b_last"),
-            particle_count=bindparam("b_count"),
-            checked_at=bindparam("b_checked"),
-            rate_base_count=bindparam("b_base_count"),
-            rate_base_time=bindparam("b_base_time"),
-            measured_rate=bindparam("b_rate"),
-        )
-    )
+def _new_row(key: tuple[int, int], status: Status, values: tuple[Any, ...], now: datetime) -> dict[str, Any]:
+    row = dict(zip([name for name, _ in _BOOKKEEPING], values, strict=True))
+    row.update(reference_designator_id=key[0], expected_stream_id=key[1], status=status.value, checked_at=now)
+    row["status_time"] = None if status == Status.NOT_TRACKED else now
+    return row
 
 
-# --- what a change writes -----------------------------------------------------------------------
+# --- what a round writes ------------------------------------------------------------------------
 
 
-def write_changes(
+def write_round(
     session: Session,
     state: MonitorState,
-    changes: Sequence[Change],
+    outcome: Outcome,
     now: datetime,
     settings: Settings,
     report: RoundReport,
 ) -> None:
-    """Status, history and outbox rows of every change, in bulk, in the round's transaction."""
-    report.changes = len(changes)
-    if not changes:
+    """New rows, status changes, history, outbox events and bookkeeping, in bulk."""
+    ids = _insert_new(session, outcome.new_rows)
+    report.created_streams = len(outcome.new_rows)
+    existing = [(c.stream_id, c.new.value) for c in outcome.changes if c.stream_id is not None]
+    update_by_id(session, _DS, [("status", "varchar")], existing, status_time=now)
+    update_by_id(session, _DS, _BOOKKEEPING, outcome.bookkeeping, checked_at=now)
+    report.bookkeeping_written = len(outcome.bookkeeping)
+    report.changes = len(outcome.changes)
+    if not outcome.changes:
         return
-    session.execute(
-        update(_DS)
-        .where(_DS.c.id == bindparam("c_id"))
-        .values(status=bindparam("c_status"), status_time=now),
-        [{"c_id": c.stream_id, "c_status": c.new.value} for c in changes],
-    )
-    session.execute(
-        insert(StatusHistory.__table__),
-        [
-            {"deployed_stream_id": c.stream_id, "old_status": c.old.value, "new_status": c.new.value,
-             "changed_at": now, "elapsed": None if c.elapsed is None else c.elapsed.total_seconds()}
-            for c in changes
-        ],
-    )  # fmt: skip
-    events = list(_events(state, changes, now, settings))
-    session.execute(insert(PendingUpdate.__table__), events)
+    changes = [c if c.stream_id is not None else c._replace(stream_id=ids[c.key]) for c in outcome.changes]
+    insert_rows(session, StatusHistory.__table__, _HISTORY, [_history_row(c, now) for c in changes])
+    events = list(_events(_instrument_statuses(state, outcome), changes, now, settings))
+    insert_rows(session, PendingUpdate.__table__, _OUTBOX, events)
     report.events_queued = len(events)
     log.debug("%d status change(s), %d event(s) queued", len(changes), len(events))
 
 
+def _history_row(change: Change, now: datetime) -> dict[str, Any]:
+    elapsed = None if change.elapsed is None else change.elapsed.total_seconds()
+    return {"deployed_stream_id": change.stream_id, "old_status": change.old, "new_status": change.new.value,
+            "changed_at": now, "elapsed": elapsed}  # fmt: skip
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:
+    """Insert first-seen deployed streams; their ids by (refdes id, expected id)."""
+    if not rows:
+        return {}
+    inserted = insert_rows(
+        session, _DS, _NEW_STREAM, rows, ("reference_designator_id", "expected_stream_id", "id")
+    )
+    found = {(r, e): i for r, e, i in inserted}
+    log.info("%d new deployed stream(s)", len(rows))
+    return found
+
+
+def _instrument_statuses(state: MonitorState, outcome: Outcome) -> dict[int, list[str]]:
+    """Every instrument's stream statuses after the round (built only when something changed)."""
+    statuses = {key: row[4] for key, row in state.deployed.items()}
+    statuses.update(
+        {(r["reference_designator_id"], r["expected_stream_id"]): r["status"] for r in outcome.new_rows}
+    )
+    statuses.update({c.key: c.new.value for c in outcome.changes})
+    by_instrument: dict[int, list[str]] = defaultdict(list)
+    for (refdes_id, _), status in statuses.items():
+        by_instrument[refdes_id].append(status)
+    return by_instrument
+
+
 def _events(
-    state: MonitorState, changes: Sequence[Change], now: datetime, settings: Settings
+    by_instrument: dict[int, list[str]], changes: Sequence[Change], now: datetime, settings: Settings
 ) -> Iterable[dict[str, Any]]:
     sinks = [EVENTS_SINK, *settings.WEBHOOK_URLS]
-    rollups: dict[str, tuple[Status, str]] = {}
+    rollups: dict[int, tuple[Status, str]] = {}
     for change in changes:
-        if change.refdes not in rollups:
-            ids = state.by_instrument[state.refdes_ids[change.refdes]]
-            statuses = [state.statuses[i] for i in ids]
-            rollups[change.refdes] = (rollup(statuses), rollup_reason(statuses))
-        overall, reason = rollups[change.refdes]
+        refdes_id = change.key[0]
+        if refdes_id not in rollups:
+            statuses = by_instrument[refdes_id]
+            rollups[refdes_id] = (rollup(statuses), rollup_reason(statuses))
+        overall, reason = rollups[refdes_id]
         notes = change_notes(
-            change.old, change.new, change.elapsed, change.intervals,
+            Status(change.old), change.new, change.elapsed, change.intervals,
             change.measured_rate, settings.RATE_DEGRADED_FRACTION,
         )  # fmt: skip
         message = asset_status_event(
