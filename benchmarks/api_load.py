@@ -3,11 +3,11 @@
     python benchmarks/api_load.py [--postgres URL] [--duration 30] [--connections 64] [--runs 1]
 
 Builds ``ooi-fleet`` (3,000 instruments, 12,000 monitored streams) and ``ooi-10y`` into two
-fresh PostgreSQL databases (dropped afterwards), gives every active stream its status as of
-now, starts run_gunicorn.sh (2 gevent workers) on a free loopback port, and drives it with
-``wrk`` (or, without wrk, a threaded client in this file) for a bounded time, mixing
-``/stream?status=failed``, ``/instrument?refdes=CE`` and ``/available/<refdes>`` (the last
-only when the app serves that route). Prints a table and one JSON line of figures.
+fresh PostgreSQL databases (dropped afterwards), runs a first monitor check round over them,
+starts run_gunicorn.sh (2 gevent workers) on a free loopback port, and drives it with ``wrk``
+(or, without wrk, a threaded client in this file) for a bounded time, mixing
+``/stream?status=failed``, ``/instrument?refdes=CE`` and ``/available/<refdes>``. Prints a
+table and one JSON line of figures.
 Loopback only; every wait is bounded; the server is stopped by its pid.
 """
 
@@ -41,9 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ooi_status import demo, migrate  # noqa: E402
-from ooi_status.model.monitor import DeployedStream, ExpectedStream, MonitorHeartbeat, ReferenceDesignator  # noqa: E402
-from ooi_status.status import Intervals, stream_status  # noqa: E402
-from ooi_status.times import ntp_to_datetime, unix_ms_to_datetime  # noqa: E402
+from ooi_status.model.monitor import ExpectedStream  # noqa: E402
+from ooi_status.monitor.check import MonitorSource, run_round  # noqa: E402
+from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource  # noqa: E402
 
 WRK_SCRIPT = """
 local paths = {%s}
@@ -132,55 +132,17 @@ def expected_rows(obs: demo.Observatory) -> list[dict[str, object]]:
     ]
 
 
-def active_refdes(obs: demo.Observatory, now: datetime) -> set[str]:
-    events = {row["eventid"]: row for row in obs.events}
-    found = set()
-    for row in obs.deployments:
-        event = events[row["eventid"]]
-        stop = event["eventstoptime"]
-        started = unix_ms_to_datetime(event["eventstarttime"]) <= now
-        if started and (stop is None or unix_ms_to_datetime(stop) > now) and event["assetuid"]:
-            found.add(f"{row['subsite']}-{row['node']}-{row['sensor']}")
-    return found
-
-
-def seed_monitor(url: str, obs: demo.Observatory, now: datetime) -> int:
-    """Monitor rows as a first round would leave them: every active stream with its status now."""
-    engine = create_engine(url)
-    active = active_refdes(obs, now)
+def seed_monitor(url: str, metadata_url: str, obs: demo.Observatory, now: datetime) -> int:
+    """The monitor rows of a real first check round over the observatory; returns streams checked."""
+    engine, metadata = create_engine(url), create_engine(metadata_url)
+    source = MonitorSource(PostgresStreamSource(metadata), PostgresDeploymentSource(metadata))
     with Session(engine) as session, session.begin():
-        expected = {}
-        for row in expected_rows(obs):
-            item = ExpectedStream(**row)
-            session.add(item)
-            expected[(row["name"], row["method"])] = item
-        refdes = {name: ReferenceDesignator(name=name) for name in sorted(active)}
-        session.add_all(refdes.values())
-        session.flush()
-        rows = []
-        for s in obs.streams:
-            name = f"{s['subsite']}-{s['node']}-{s['sensor']}"
-            if s["method"] not in demo.MONITORED or name not in active:
-                continue
-            es = expected[(s["stream"], s["method"])]
-            last = ntp_to_datetime(s["last"])
-            status = stream_status(last, Intervals(es.expected_rate, es.warn_interval, es.fail_interval), now)
-            rows.append(
-                {
-                    "reference_designator_id": refdes[name].id,
-                    "expected_stream_id": es.id,
-                    "status": status.value,
-                    "status_time": now,
-                    "last_data_time": last,
-                    "checked_at": now,
-                }
-            )
-        session.execute(insert(DeployedStream), rows)
-        session.add(
-            MonitorHeartbeat(kind="check", started_at=now, duration=0.0, ok=True, streams_checked=len(rows))
-        )
+        session.execute(insert(ExpectedStream), expected_rows(obs))
+    with Session(engine) as session, session.begin():
+        report = run_round(source, session, now)
     engine.dispose()
-    return len(rows)
+    metadata.dispose()
+    return report.streams_checked
 
 
 def free_port() -> int:
@@ -315,14 +277,8 @@ def run_python_client(base: str, paths: list[str], connections: int, duration: i
     }
 
 
-def load_paths(base: str) -> tuple[list[str], list[str]]:
-    described = requests.get(base + "/openapi.json", timeout=10).json()["paths"]
-    paths, notes = ["/stream?status=failed", "/instrument?refdes=CE"], []
-    if "/available/{refdes}" in described:
-        paths.append(f"/available/{demo.TEN_YEAR_REFDES}")
-    else:
-        notes.append("/available/<refdes> is not served by this build: left out of the mix")
-    return paths, notes
+def load_paths() -> list[str]:
+    return ["/stream?status=failed", "/instrument?refdes=CE", f"/available/{demo.TEN_YEAR_REFDES}"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -333,9 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         obs = merged(demo.fleet_observatory(now), demo.ten_year_observatory())
         demo.write_observatory(create_engine(urls["metadata"]), obs)
         migrate.upgrade(urls["monitor"])
-        streams = seed_monitor(urls["monitor"], obs, now)
+        streams = seed_monitor(urls["monitor"], urls["metadata"], obs, now)
         with gunicorn(urls, args.workers, Path(tmp) / "gunicorn.log") as base:
-            paths, notes = load_paths(base)
+            paths = load_paths()
             failed = len(requests.get(base + "/stream?status=failed", timeout=30).json()["status"])
             run = run_wrk if client == "wrk" else run_python_client
             results = [run(base, paths, args.connections, args.duration) for _ in range(args.runs)]
@@ -351,8 +307,6 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
         **figures,
     }
-    for note in notes:
-        print(f"note: {note}")
     print(f"{'figure':<18} value")
     for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "max_ms", "errors"):
         print(f"{key:<18} {figures[key]:.1f}")

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = prepare(settings, utcnow(), args.instruments, args.seed)
     key = new_api_key()
     if args.prepare_only:
-        announce(settings, summary, args.port, key)
+        print(f"prepared: {summary}; start the service with ooi_status_demo")
         return 0
     events = start_events_service(settings)
     processes = start_processes(

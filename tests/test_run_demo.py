@@ -57,7 +57,9 @@ def running_demo(tmp_path: Path):
     env.update(OOISTATUS_CHECK_INTERVAL="1", OOISTATUS_NOTIFY_INTERVAL="1", OOISTATUS_NOTIFY_OFFSET="0",
                OOISTATUS_NOTIFY_URL_PORT=str(events_port))  # fmt: skip
     log = tmp_path / "demo.log"
-    command = [sys.executable, "-m", "ooi_status.run_demo", "--instruments", "8", "--port", str(port)]
+    # The console script the README's first command runs, from this environment.
+    script = Path(sys.executable).with_name("ooi_status_demo")
+    command = [str(script), "--instruments", "8", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [*command, "--workers", "1"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -86,6 +88,15 @@ def test_the_demo_serves_live_statuses_and_stops_cleanly(running_demo, tmp_path:
     tracked = [s for i in instruments.values() for s in i["status"] if s["status"] != "notTracked"]
     assert tracked, "the first round gave real statuses"
     stream_id = tracked[0]["id"]
+    status, history = get(f"{base}/stream/{stream_id}/history")
+    assert history["history"][-1]["old_status"] == "notTracked"  # changed by the monitor itself
+
+    def live_data() -> bool:
+        now_seen = {s["id"]: s["last_data_time"] for s in get(f"{base}/stream")[1]["status"]}
+        return any(now_seen[i] != seen for i, seen in first_seen.items() if seen is not None)
+
+    first_seen = {s["id"]: s["last_data_time"] for s in get(f"{base}/stream")[1]["status"]}
+    assert wait_for(live_data, 30), "live demo mode moves the streams' data forward"
     status, _ = get(f"{base}/stream/{stream_id}/disable", "PUT", {"X-API-Key": key})
     assert status == 200
     changed = wait_for(lambda: get(f"{base}/stream/{stream_id}")[1]["status"] == "notTracked", 30)
