@@ -26,20 +26,19 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import DEFAULT_POSTGRES, postgres_databases  # noqa: E402
 from ooi_status import demo, migrate  # noqa: E402
 from ooi_status.model.monitor import ExpectedStream  # noqa: E402
 from ooi_status.monitor.check import MonitorSource, run_round  # noqa: E402
@@ -64,7 +63,7 @@ end
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default="postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     parser.add_argument("--duration", type=int, default=30, help="seconds of load per run (at most 120)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
@@ -73,25 +72,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.duration = max(1, min(args.duration, 120))
     return args
-
-
-@contextmanager
-def fresh_databases(server: str) -> Iterator[dict[str, str]]:
-    suffix = uuid.uuid4().hex[:8]
-    names = {"monitor": f"ooistatus_bench_{suffix}_monitor", "metadata": f"ooistatus_bench_{suffix}_metadata"}
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield {
-            role: make_url(server).set(database=name).render_as_string(False) for role, name in names.items()
-        }
-    finally:
-        with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def merged(first: demo.Observatory, second: demo.Observatory) -> demo.Observatory:
@@ -285,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "python")
     now = datetime.now(UTC)
-    with fresh_databases(args.postgres) as urls, tempfile.TemporaryDirectory() as tmp:
+    with (
+        postgres_databases(args.postgres, "monitor", "metadata") as urls,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         obs = merged(demo.fleet_observatory(now), demo.ten_year_observatory())
         demo.write_observatory(create_engine(urls["metadata"]), obs)
         migrate.upgrade(urls["monitor"])

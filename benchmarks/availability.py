@@ -20,41 +20,24 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from benchmarks.common import DEFAULT_POSTGRES, postgres_database
 from ooi_status import demo
 from ooi_status.api import create_app, current_databases
 from ooi_status.config import load_settings
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
-DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 FIGURES = {
     "full": ("", 20.0),
     "one_stream": ("?method=streamed&stream=ctdbp_no_sample", 3.0),
     "svg": ("?format=svg", 40.0),
 }
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards."""
-    name = f"ooistatus_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

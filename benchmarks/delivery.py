@@ -30,7 +30,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,10 +38,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from benchmarks.common import DEFAULT_POSTGRES, postgres_database
 from ooi_status import migrate
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
@@ -50,7 +49,6 @@ from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, PendingUpdate
 from ooi_status.monitor.delivery import DeliveryReport, EventsClient, deliver_due
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
-DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 TARGET_EVENTS_PER_S = 1000
 
 
@@ -136,18 +134,9 @@ def monitor_database(backend: str, server_url: str) -> Iterator[str]:
             migrate.upgrade(url)
             yield url
         return
-    name = f"ooistatus_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with postgres_database(server_url) as url:
         migrate.upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def queue_events(engine: Engine, events: int, assets: int) -> None:

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from benchmarks.common import DEFAULT_POSTGRES, postgres_database
 from ooi_status import demo
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
@@ -54,7 +54,6 @@ from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStream
 from ooi_status.times import datetime_to_ntp
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
-DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 STREAMS_PER_INSTRUMENT = 4
 CHANGING_FRACTION = 0.01
 MEMORY_FIRST = 10
@@ -72,21 +71,6 @@ def target(figure: str, streams: int) -> float | None:
 
 
 # --- databases ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards."""
-    name = f"ooistatus_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager
