@@ -40,7 +40,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, defaults
@@ -48,13 +47,12 @@ from ooi_status.model.monitor import (
     EVENTS_SINK,
     PENDING,
     DeployedStream,
-    ExpectedStream,
     PendingUpdate,
-    ReferenceDesignator,
     StatusHistory,
 )
 from ooi_status.monitor.bulk import insert_rows, update_by_id
 from ooi_status.monitor.heartbeat import CHECK, write_heartbeat
+from ooi_status.monitor.state import MonitorState
 from ooi_status.sources.base import DeploymentSource, StreamSource
 from ooi_status.status import (
     Intervals,
@@ -73,8 +71,6 @@ from ooi_status.times import datetime_to_unix_ms, ntp_to_datetime
 
 log = logging.getLogger(__name__)
 
-_RD = ReferenceDesignator.__table__
-_ES = ExpectedStream.__table__
 _DS = DeployedStream.__table__
 _NOT_TRACKED = Status.NOT_TRACKED.value
 #: The stored values of a stream seen for the first time (see _DEPLOYED_COLUMNS).
@@ -200,7 +196,8 @@ def run_round(
     settings = settings or Settings(defaults())
     report = RoundReport()
     active = read_active(source, now, settings.MONITORED_METHODS)
-    state = MonitorState.load(session, active, report)
+    state = MonitorState.load(session, {a.refdes for a in active}, {(a.stream, a.method) for a in active})
+    report.created_instruments, report.created_expected = state.created_instruments, state.created_expected
     outcome = evaluate(active, state, now, settings, memory or CheckMemory(), report)
     write_round(session, state, outcome, now, settings, report)
     report.streams_checked = len(active) - report.skipped
@@ -210,75 +207,6 @@ def run_round(
         changes=report.changes,
     )  # fmt: skip
     return report
-
-
-# --- the monitor schema: read once, create what is new ------------------------------------------
-
-
-@dataclass
-class MonitorState:
-    refdes_ids: dict[str, int]
-    expected: dict[tuple[str, str], Any]  # (name, method) → (id, rate, warn, fail)
-    deployed: dict[tuple[int, int], Any]  # (refdes id, expected id) → row of _deployed_rows
-
-    @classmethod
-    def load(cls, session: Session, active: Sequence[ActiveStream], report: RoundReport) -> MonitorState:
-        refdes_ids = _ensure_instruments(session, {a.refdes for a in active}, report)
-        expected = _ensure_expected(session, {(a.stream, a.method) for a in active}, report)
-        return cls(refdes_ids, expected, _deployed_rows(session))
-
-
-def _ensure_instruments(session: Session, names: set[str], report: RoundReport) -> dict[str, int]:
-    known = dict(session.execute(select(_RD.c.name, _RD.c.id)).all())
-    new = sorted(names - known.keys())
-    if new:
-        session.execute(insert(_RD), [{"name": name} for name in new])
-        known = dict(session.execute(select(_RD.c.name, _RD.c.id)).all())
-        log.info("%d new instrument(s): %s", len(new), _sample(new))
-    report.created_instruments = len(new)
-    return known
-
-
-def _expected_rows(session: Session) -> dict[tuple[str, str], Any]:
-    c = _ES.c
-    query = select(c.name, c.method, c.id, c.expected_rate, c.warn_interval, c.fail_interval)
-    return {(row[0], row[1]): row[2:] for row in session.execute(query)}
-
-
-def _ensure_expected(
-    session: Session, keys: set[tuple[str, str]], report: RoundReport
-) -> dict[tuple[str, str], Any]:
-    known = _expected_rows(session)
-    new = sorted(keys - known.keys())
-    if new:
-        rows = [
-            {"name": name, "method": method, "expected_rate": 0.0, "warn_interval": 0, "fail_interval": 0}
-            for name, method in new
-        ]
-        session.execute(insert(_ES), rows)
-        known = _expected_rows(session)
-        log.info(
-            "%d new expected stream(s), not tracked until their intervals are set: %s",
-            len(new),
-            _sample(f"{method} {name}" for name, method in new),
-        )
-    report.created_expected = len(new)
-    return known
-
-
-def _deployed_rows(session: Session) -> dict[tuple[int, int], Any]:
-    c = _DS.c
-    query = select(
-        c.id, c.expected_rate, c.warn_interval, c.fail_interval, c.status, c.last_data_time, c.particle_count,
-        c.rate_base_count, c.rate_base_time, c.measured_rate, c.reference_designator_id, c.expected_stream_id,
-    )  # fmt: skip
-    return {(row[10], row[11]): row for row in session.execute(query)}
-
-
-def _sample(items: Iterable[str], most: int = 10) -> str:
-    items = list(items)
-    shown = ", ".join(items[:most])
-    return shown + (f" and {len(items) - most} more" if len(items) > most else "")
 
 
 # --- the rules over every active stream ---------------------------------------------------------
