@@ -1,6 +1,7 @@
 """Alembic environment of the monitor schema.
 
-URL: ``-x url=...`` if given, else MONITOR_URL from the ooi_status settings.
+URL: ``-x url=...`` if given, else MONITOR_URL from the ooi_status settings. Bad settings
+print one line on stderr and exit with status 2, like the other commands.
 Only the monitor schema's MetaData is given to Alembic: the OOI metadata tables
 are never migrated, compared or touched.
 """
@@ -27,7 +28,9 @@ def _settings_and_url():  # type: ignore[no-untyped-def]
     try:
         settings = load_settings()
     except SettingsError as exc:
-        sys.exit(f"ooi_status settings: {exc}")
+        # One line and status 2, as every other command reports bad settings.
+        print(f"alembic: settings error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
     return settings, url or settings.MONITOR_URL
 

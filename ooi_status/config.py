@@ -2,8 +2,9 @@
 
 defaults (default_settings.py) ← the Python file named by OOISTATUS_SETTINGS ←
 environment variables ``OOISTATUS_<NAME>``. Loaded by a function, never at import.
-Every problem is a SettingsError naming the setting and where it came from; the
-command-line entry points print it and exit with status 2.
+Every problem is a SettingsError naming the setting and where its value came from
+(``defaults``, ``settings file <path>``, ``environment variable OOISTATUS_<NAME>``,
+``overrides``); the command-line entry points print it and exit with status 2.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ooi_status import default_settings
 
 ENV_PREFIX = "OOISTATUS_"
 SETTINGS_ENV = "OOISTATUS_SETTINGS"
+_DEFAULTS = "defaults"
 
 # Settings whose default is None: the type a value must have when set.
 _NULLABLE_TYPES: dict[str, type] = {
@@ -59,11 +61,21 @@ def defaults() -> dict[str, Any]:
 
 
 class Settings(Mapping[str, Any]):
-    """Read-only settings with attribute access (``settings.CHECK_INTERVAL``)."""
+    """Read-only settings with attribute access (``settings.CHECK_INTERVAL``).
 
-    def __init__(self, values: Mapping[str, Any], source: str = "defaults") -> None:
+    ``source`` is the settings file (or ``defaults``); ``origin(name)`` is where one value came from.
+    """
+
+    def __init__(
+        self, values: Mapping[str, Any], source: str = "defaults", origins: Mapping[str, str] | None = None
+    ) -> None:
         self._values = dict(values)
         self.source = source
+        self._origins = dict(origins or {})
+
+    def origin(self, name: str) -> str:
+        """Where the value of ``name`` came from, as error messages name it."""
+        return self._origins.get(name, _DEFAULTS)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -83,9 +95,11 @@ class Settings(Mapping[str, Any]):
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (validated like any other source)."""
         values = dict(self._values)
+        origins = {name: self.origin(name) for name in values}
         for name, value in changes.items():
             values[name] = _check(name, value, "replace()")
-        return _finish(values, self.source)
+            origins[name] = "replace()"
+        return _finish(values, self.source, origins)
 
     @property
     def monitor_url(self) -> str:
@@ -102,20 +116,25 @@ def load_settings(
     """Build validated settings; raises SettingsError."""
     environ = os.environ if environ is None else environ
     values = defaults()
-    source = "defaults"
+    origins = dict.fromkeys(values, _DEFAULTS)
+    source = _DEFAULTS
     path = environ.get(SETTINGS_ENV)
     if path:
         source = path
+        where = f"settings file {path}"
         for name, value in _read_file(path).items():
-            values[name] = _check(name, value, f"settings file {path}")
+            values[name] = _check(name, value, where)
+            origins[name] = where
     for key, text in environ.items():
         if key.startswith(ENV_PREFIX) and key != SETTINGS_ENV:
             name = key[len(ENV_PREFIX) :]
             if name in values:
                 values[name] = _parse_env(name, text, values[name], key)
+                origins[name] = f"environment variable {key}"
     for name, value in (overrides or {}).items():
         values[name] = _check(name, value, "overrides")
-    return _finish(values, source)
+        origins[name] = "overrides"
+    return _finish(values, source, origins)
 
 
 def _read_file(path: str) -> dict[str, Any]:
@@ -186,33 +205,53 @@ def _parse_env(name: str, text: str, current: Any, key: str) -> Any:
     return _check(name, value, where)
 
 
-def _finish(values: dict[str, Any], source: str) -> Settings:
+def consistency_level(name: str) -> int:
+    """A consistency level by name in any case (``LOCAL_ONE``, ``quorum``), or SettingsError."""
+    from cassandra import ConsistencyLevel  # the driver's constants module only: no I/O, no threads
+
+    try:
+        return ConsistencyLevel.name_to_value[name.upper()]
+    except KeyError:
+        names = ", ".join(sorted(ConsistencyLevel.name_to_value))
+        raise SettingsError(f"CASSANDRA_CONSISTENCY: unknown level {name!r}; one of {names}") from None
+
+
+def _finish(values: dict[str, Any], source: str, origins: dict[str, str]) -> Settings:
+    def where(name: str) -> str:
+        return origins.get(name, _DEFAULTS)
+
     data_dir = Path(values["DATA_DIR"])
-    if values["MONITOR_URL"] is None:
-        values["MONITOR_URL"] = f"sqlite:///{data_dir / 'monitor.sqlite'}"
-    if values["METADATA_URL"] is None:
-        values["METADATA_URL"] = f"sqlite:///{data_dir / 'metadata.sqlite'}"
+    for name, file_name in (("MONITOR_URL", "monitor.sqlite"), ("METADATA_URL", "metadata.sqlite")):
+        if values[name] is None:
+            values[name] = f"sqlite:///{data_dir / file_name}"
+            origins[name] = where("DATA_DIR")
     if values["LOCK_FILE"] is None:
         values["LOCK_FILE"] = str(data_dir / "monitor.lock")
+        origins["LOCK_FILE"] = where("DATA_DIR")
     for name in ("MONITOR_URL", "METADATA_URL"):
         try:
             make_url(values[name])
         except ArgumentError:
             raise SettingsError(
-                f"{source}: setting {name} is not a database URL SQLAlchemy understands: {values[name]!r}"
+                f"{where(name)}: setting {name} is not a database URL SQLAlchemy understands: "
+                f"{values[name]!r}"
             ) from None
     for name, choices in _CHOICES.items():
         if values[name] not in choices:
             raise SettingsError(
-                f"{source}: setting {name} must be one of {', '.join(choices)}, got {values[name]!r}"
+                f"{where(name)}: setting {name} must be one of {', '.join(choices)}, got {values[name]!r}"
             )
+    try:
+        consistency_level(values["CASSANDRA_CONSISTENCY"])
+    except SettingsError as exc:
+        raise SettingsError(f"{where('CASSANDRA_CONSISTENCY')}: setting {exc}") from None
     for name in _POSITIVE:
         if values[name] <= 0:
-            raise SettingsError(f"{source}: setting {name} must be greater than 0, got {values[name]!r}")
+            raise SettingsError(f"{where(name)}: setting {name} must be greater than 0, got {values[name]!r}")
     for name in ("MONITORED_METHODS", "WEBHOOK_URLS", "CASSANDRA_CONTACT_POINTS"):
         if not all(isinstance(item, str) for item in values[name]):
-            raise SettingsError(f"{source}: setting {name} must be a list of strings")
-    return Settings(values, source)
+            raise SettingsError(f"{where(name)}: setting {name} must be a list of strings")
+    return Settings(values, source, origins)
 
 
 def mask_url(url: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 NTP_EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,25 +68,48 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# A date, or a date and a time; a zone only after a time. ASCII digits only.
 _ISO_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}"
-    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?"
-    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"(?:[T ](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})"
+    r"(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?)?"
+    r"(?P<zone>Z|(?P<sign>[+-])(?P<zone_hour>[0-9]{2}):(?P<zone_minute>[0-9]{2}))?)?",
+    re.ASCII,
 )
 
 
 def parse_iso_timestamp(text: str) -> datetime:
     """ISO 8601 date or date-time → aware UTC datetime.
 
-    Accepts ``2016-01-01``, ``2016-01-01T12:00:00``, ``2016-01-01T12:00:00Z`` and
-    explicit offsets; a value without a zone is UTC. Raises ValueError otherwise.
+    Accepts a date (``2016-01-01``: midnight UTC) or a date-time (``2016-01-01T12:00:00``,
+    ``T`` or a space between, seconds and a fraction of up to six digits optional), the
+    date-time optionally followed by ``Z`` or an offset ``±HH:MM``. Without a zone the time
+    is UTC. A zone after a bare date (``2016-01-01+05:00``) and anything else raise ValueError.
     """
-    text = text.strip()
-    if not _ISO_RE.match(text):
+    match = _ISO_RE.fullmatch(text.strip())
+    if match is None:
         raise ValueError(f"not an ISO 8601 date or date-time: {text!r}")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    return as_utc(datetime.fromisoformat(text))
+    part = match.groupdict()
+    zone = UTC
+    if part["sign"] is not None:
+        zone_minutes = int(part["zone_hour"]) * 60 + int(part["zone_minute"])
+        if int(part["zone_minute"]) > 59 or zone_minutes >= 24 * 60:
+            raise ValueError(f"not a UTC offset: {part['zone']!r} in {text!r}")
+        zone = timezone(timedelta(minutes=zone_minutes if part["sign"] == "+" else -zone_minutes))
+    try:
+        moment = datetime(
+            int(part["year"]),
+            int(part["month"]),
+            int(part["day"]),
+            int(part["hour"] or 0),
+            int(part["minute"] or 0),
+            int(part["second"] or 0),
+            int((part["fraction"] or "").ljust(6, "0")),
+            tzinfo=zone,
+        ).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # no such day or hour, or beyond year 1..9999 in UTC
+        raise ValueError(f"not an ISO 8601 date or date-time: {text!r} ({exc})") from None
+    return moment
 
 
 def format_duration(seconds: float) -> str:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ooi_status.config import SettingsError, load_settings, mask_url
+from ooi_status.config import SETTINGS_ENV, SettingsError, load_settings, mask_url
 
 
 def write(tmp_path, text):
@@ -80,6 +80,9 @@ def test_bad_environment_values_name_the_variable(name, text):
         ("MONITOR_URL = 'not a url'\n", "MONITOR_URL is not a database URL"),
         ("CHECK_INTERVAL = 0\n", "CHECK_INTERVAL must be greater than 0"),
         ("STREAM_SOURCE = 'mysql'\n", "STREAM_SOURCE must be one of postgres, cassandra"),
+        ("CASSANDRA_CONSISTENCY = 'SOME'\n", "CASSANDRA_CONSISTENCY: unknown level 'SOME'; one of"),
+        ("CASSANDRA_CONSISTENCY = 'LOCAL ONE'\n", "unknown level 'LOCAL ONE'"),
+        ("WEBHOOK_URLS = ['http://a', 2]\n", "WEBHOOK_URLS must be a list of strings"),
         ("CHECK_INTERVAL = = 3\n", "line 1: syntax error"),
         ("import nosuchmodule_xyz\n", "failed to run: ModuleNotFoundError"),
     ],
@@ -116,19 +119,212 @@ def test_passwords_are_masked_for_logs():
     assert "s3cret" not in mask_url("postgresql://u:s3cret@h/x")
 
 
-def test_command_line_exits_2_with_one_clear_line(tmp_path):
-    path = write(tmp_path, "CHECK_INTERVAL = 'soon'\n")
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("CHEK_INTERVAL = 30\n", "unknown setting CHEK_INTERVAL", id="unknown-name"),
+        pytest.param("CHECK_INTERVAL = 'soon'\n", "CHECK_INTERVAL must be int, got str", id="wrong-type"),
+        pytest.param("MONITOR_URL = 'not a url'\n", "MONITOR_URL is not a database URL", id="unparsable-url"),
+        pytest.param(None, f"(from {SETTINGS_ENV}) cannot be read: no such file", id="missing-file"),
+        pytest.param(
+            "CASSANDRA_CONSISTENCY = 'SOME'\n",
+            "CASSANDRA_CONSISTENCY: unknown level 'SOME'",
+            id="consistency-level",
+        ),
+    ],
+)
+def test_command_line_exits_2_with_one_clear_line(tmp_path, content, message):
+    path = str(tmp_path / "absent.py") if content is None else write(tmp_path, content)
     result = subprocess.run(
         [sys.executable, "-m", "ooi_status.monitor.cli", "--once"],
-        env={"OOISTATUS_SETTINGS": path, "PATH": "/usr/bin:/bin"},
+        env={SETTINGS_ENV: path, "OOISTATUS_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 2
-    assert "CHECK_INTERVAL must be int, got str" in result.stderr
-    assert path in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ooi_status_monitor: settings error: ")
+    assert message in lines[0]
+    assert path in lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("file_text", "environ", "overrides", "where", "message"),
+    [
+        pytest.param(
+            None,
+            {"OOISTATUS_MONITOR_URL": "not a url"},
+            {},
+            "environment variable OOISTATUS_MONITOR_URL",
+            "MONITOR_URL is not a database URL",
+            id="url-from-environment",
+        ),
+        pytest.param(
+            "CHECK_INTERVAL = 30\n",
+            {"OOISTATUS_METADATA_URL": "not a url"},
+            {},
+            "environment variable OOISTATUS_METADATA_URL",
+            "METADATA_URL is not a database URL",
+            id="url-from-environment-with-file",
+        ),
+        pytest.param(
+            "MONITOR_URL = 'not a url'\n",
+            {"OOISTATUS_CHECK_INTERVAL": "30"},
+            {},
+            "settings file {path}",
+            "MONITOR_URL is not a database URL",
+            id="url-from-file",
+        ),
+        pytest.param(
+            "NOTIFY_URL_PORT = 1\n",
+            {"OOISTATUS_CHECK_INTERVAL": "0"},
+            {},
+            "environment variable OOISTATUS_CHECK_INTERVAL",
+            "CHECK_INTERVAL must be greater than 0, got 0",
+            id="positive-from-environment",
+        ),
+        pytest.param(
+            "CHECK_INTERVAL = 0\n",
+            {},
+            {},
+            "settings file {path}",
+            "CHECK_INTERVAL must be greater than 0, got 0",
+            id="positive-from-file",
+        ),
+        pytest.param(
+            "CHECK_INTERVAL = 30\n",
+            {},
+            {"CHECK_INTERVAL": 0},
+            "overrides",
+            "CHECK_INTERVAL must be greater than 0, got 0",
+            id="positive-from-overrides",
+        ),
+        pytest.param(
+            "CHECK_INTERVAL = 30\n",
+            {"OOISTATUS_STREAM_SOURCE": "mysql"},
+            {},
+            "environment variable OOISTATUS_STREAM_SOURCE",
+            "STREAM_SOURCE must be one of postgres, cassandra, got 'mysql'",
+            id="choice-from-environment",
+        ),
+        pytest.param(
+            "LOG_LEVEL = 'LOUD'\n",
+            {"OOISTATUS_CHECK_INTERVAL": "30"},
+            {},
+            "settings file {path}",
+            "LOG_LEVEL must be one of",
+            id="choice-from-file",
+        ),
+        pytest.param(
+            "CHECK_INTERVAL = 30\n",
+            {"OOISTATUS_CASSANDRA_CONSISTENCY": "SOME"},
+            {},
+            "environment variable OOISTATUS_CASSANDRA_CONSISTENCY",
+            "CASSANDRA_CONSISTENCY: unknown level 'SOME'",
+            id="consistency-from-environment",
+        ),
+        pytest.param(
+            None,
+            {"OOISTATUS_MONITORED_METHODS": "[1, 2]"},
+            {},
+            "environment variable OOISTATUS_MONITORED_METHODS",
+            "MONITORED_METHODS must be a list of strings",
+            id="list-from-environment",
+        ),
+        pytest.param(
+            "CASSANDRA_CONTACT_POINTS = ['db1', None]\n",
+            {"OOISTATUS_CHECK_INTERVAL": "30"},
+            {},
+            "settings file {path}",
+            "CASSANDRA_CONTACT_POINTS must be a list of strings",
+            id="list-from-file",
+        ),
+        pytest.param(
+            "MONITORED_METHODS = [1]\n",
+            {"OOISTATUS_MONITORED_METHODS": "streamed"},
+            {"CHECK_INTERVAL": 0},
+            "overrides",
+            "CHECK_INTERVAL must be greater than 0",
+            id="later-source-replaces-the-bad-value",
+        ),
+    ],
+)
+def test_errors_after_loading_name_the_source_of_the_value(
+    tmp_path, file_text, environ, overrides, where, message
+):
+    path = None if file_text is None else write(tmp_path, file_text)
+    if path is not None:
+        environ = {SETTINGS_ENV: path, **environ}
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ=environ, overrides=overrides)
+    text = str(info.value)
+    assert text.startswith(f"{where.format(path=path)}: setting "), text
+    assert message in text
+    assert "defaults" not in text
+    if path is not None and "{path}" not in where:
+        assert path not in text
+
+
+def test_replace_names_itself_as_the_source(tmp_path):
+    settings = load_settings(environ={SETTINGS_ENV: write(tmp_path, "CHECK_INTERVAL = 30\n")})
+    with pytest.raises(SettingsError, match=r"^replace\(\): setting CHECK_INTERVAL must be greater than 0"):
+        settings.replace(CHECK_INTERVAL=0)
+    with pytest.raises(SettingsError, match=r"^replace\(\): setting MONITOR_URL is not a database URL"):
+        settings.replace(MONITOR_URL="not a url")
+
+
+def test_settings_know_where_each_value_came_from(tmp_path):
+    path = write(tmp_path, "CHECK_INTERVAL = 30\nNOTIFY_URL_PORT = 1\n")
+    settings = load_settings(
+        environ={SETTINGS_ENV: path, "OOISTATUS_NOTIFY_URL_PORT": "2", "OOISTATUS_DATA_DIR": "/srv/ooi"},
+        overrides={"RATE_WINDOW": 300},
+    )
+    assert settings.origin("CHECK_INTERVAL") == f"settings file {path}"
+    assert settings.origin("NOTIFY_URL_PORT") == "environment variable OOISTATUS_NOTIFY_URL_PORT"
+    assert settings.origin("RATE_WINDOW") == "overrides"
+    assert settings.origin("NOTIFY_TIMEOUT") == "defaults"
+    # derived from DATA_DIR, so from where DATA_DIR came from
+    assert settings.origin("MONITOR_URL") == "environment variable OOISTATUS_DATA_DIR"
+    changed = settings.replace(NOTIFY_TIMEOUT=3.0)
+    assert changed.origin("NOTIFY_TIMEOUT") == "replace()"
+    assert changed.origin("CHECK_INTERVAL") == f"settings file {path}"
+
+
+def test_every_consistency_level_of_the_driver_in_any_case_is_accepted_as_the_reader_reads_it():
+    from cassandra import ConsistencyLevel
+
+    from ooi_status.sources.cassandra import consistency_level
+
+    assert ConsistencyLevel.name_to_value
+    for name, value in ConsistencyLevel.name_to_value.items():
+        for spelling in (name, name.lower(), name.title()):
+            settings = load_settings(environ={"OOISTATUS_CASSANDRA_CONSISTENCY": spelling})
+            assert settings["CASSANDRA_CONSISTENCY"] == spelling
+            assert consistency_level(settings.CASSANDRA_CONSISTENCY) == value
+
+
+@pytest.mark.parametrize("text", ["SOME", "", "LOCAL-ONE", "LOCAL_ONE ", "10"])
+def test_unknown_consistency_levels_fail_when_settings_load(text):
+    with pytest.raises(SettingsError) as info:
+        load_settings(environ={"OOISTATUS_CASSANDRA_CONSISTENCY": text})
+    assert str(info.value).startswith(
+        "environment variable OOISTATUS_CASSANDRA_CONSISTENCY: setting CASSANDRA_CONSISTENCY: "
+        f"unknown level {text!r}; one of "
+    )
+    assert "LOCAL_ONE" in str(info.value)
+
+
+def test_importing_the_settings_module_loads_nothing_else():
+    code = (
+        "import sys; import ooi_status.config; "
+        "assert not [m for m in sys.modules if m == 'cassandra' or m.startswith('cassandra.')], 'cassandra'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
 
 
 def test_bare_postgresql_urls_use_psycopg2(settings):

@@ -1,5 +1,6 @@
 """The monitor schema is built by Alembic alone, and the models agree with the migrations."""
 
+import os
 import subprocess
 import sys
 
@@ -23,14 +24,23 @@ MONITOR_TABLES = {
 }
 
 
-def alembic(*args, url):
+def alembic(*args, url, env=None):
+    """``alembic`` on the command line; ``url=None`` gives no ``-x url`` (the settings decide)."""
+    x_url = [] if url is None else ["-x", f"url={url}"]
     return subprocess.run(
-        [sys.executable, "-m", "alembic", "-x", f"url={url}", *args],
+        [sys.executable, "-m", "alembic", *x_url, *args],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=migrate.ROOT,
+        env=env,
     )
+
+
+def environment(**settings):
+    """This process's environment without any ooi_status setting, plus ``settings``."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("OOISTATUS_")}
+    return {**clean, **settings}
 
 
 def test_single_head_and_dated_revision_names():
@@ -59,6 +69,44 @@ def test_upgrade_and_downgrade_from_the_command_line(backend, request, tmp_path)
     down = alembic("downgrade", "base", url=url)
     assert down.returncode == 0, down.stderr
     assert set(inspect(create_engine(url)).get_table_names()) <= {"alembic_version"}
+
+
+def test_upgrade_and_downgrade_take_the_url_from_the_settings(tmp_path):
+    path = tmp_path / "from-settings.sqlite"
+    url = f"sqlite:///{path}"
+    env = environment(OOISTATUS_MONITOR_URL=url, OOISTATUS_DATA_DIR=str(tmp_path / "data"))
+    up = alembic("upgrade", "head", url=None, env=env)
+    assert up.returncode == 0, up.stderr
+    assert path.is_file()
+    assert set(inspect(create_engine(url)).get_table_names()) >= MONITOR_TABLES
+    assert not (tmp_path / "data").exists()  # not the default DATA_DIR/monitor.sqlite
+    down = alembic("downgrade", "base", url=None, env=env)
+    assert down.returncode == 0, down.stderr
+    assert set(inspect(create_engine(url)).get_table_names()) <= {"alembic_version"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param("CHECK_INTERVAL = 'soon'\n", "CHECK_INTERVAL must be int, got str", id="wrong-type"),
+        pytest.param("MONITOR_URL = 'not a url'\n", "MONITOR_URL is not a database URL", id="unparsable-url"),
+        pytest.param(None, "cannot be read: no such file", id="missing-file"),
+    ],
+)
+@pytest.mark.parametrize("x_url", [False, True], ids=["settings-url", "x-url"])
+def test_bad_settings_exit_2_with_one_line(tmp_path, content, message, x_url):
+    path = tmp_path / "local_config.py"
+    if content is not None:
+        path.write_text(content)
+    url = f"sqlite:///{tmp_path / 'untouched.sqlite'}" if x_url else None
+    result = alembic("upgrade", "head", url=url, env=environment(OOISTATUS_SETTINGS=str(path)))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("alembic: settings error: ")
+    assert message in lines[0]
+    assert str(path) in lines[0]
+    assert not (tmp_path / "untouched.sqlite").exists()
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg2://u@nowhere/x", "sqlite:///nowhere.sqlite"])

@@ -81,17 +81,33 @@ def test_naive_datetimes_are_refused():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # a bare date: midnight UTC
         ("2016-01-01", datetime(2016, 1, 1, tzinfo=UTC)),
+        ("2016-02-29", datetime(2016, 2, 29, tzinfo=UTC)),
+        (" 2016-01-01 ", datetime(2016, 1, 1, tzinfo=UTC)),
+        # a date-time without a zone: UTC
         ("2016-01-01T12:00:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
-        ("2016-01-01T12:00:00Z", datetime(2016, 1, 1, 12, tzinfo=UTC)),
         ("2016-01-01T12:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
         ("2016-01-01 12:00:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01T12:00:00.5", datetime(2016, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)),
+        ("2016-01-01T12:00:00.123456", datetime(2016, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)),
+        # Z
+        ("2016-01-01T12:00:00Z", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2016-01-01T12:00Z", datetime(2016, 1, 1, 12, tzinfo=UTC)),
         ("2016-01-01T12:00:00.5Z", datetime(2016, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)),
+        ("2025-01-01T00:00:00.5Z", datetime(2025, 1, 1, 0, 0, 0, 500000, tzinfo=UTC)),
+        # offsets, converted to UTC (across a day and a year boundary)
         ("2016-01-01T07:00:00-05:00", datetime(2016, 1, 1, 12, tzinfo=UTC)),
+        ("2025-01-01T00:00:00+05:00", datetime(2024, 12, 31, 19, tzinfo=UTC)),
+        ("2025-01-01T00:00:00-00:00", datetime(2025, 1, 1, tzinfo=UTC)),
+        ("2016-01-01T12:00:00+05:30", datetime(2016, 1, 1, 6, 30, tzinfo=UTC)),
+        ("2016-01-01T12:00:00.25+23:59", datetime(2015, 12, 31, 12, 1, 0, 250000, tzinfo=UTC)),
     ],
 )
 def test_parse_iso_timestamps(text, expected):
-    assert times.parse_iso_timestamp(text) == expected
+    parsed = times.parse_iso_timestamp(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == timedelta(0)
 
 
 @pytest.mark.parametrize(
@@ -101,10 +117,43 @@ def test_parse_iso_timestamps(text, expected):
         "yesterday",
         "2016-13-01",
         "2016-02-30",
+        "2015-02-29",
+        "0000-01-01",
         "1451606400",
         "2016/01/01",
+        "20160101",
+        "2016-1-1",
         "2016-01-01T25:00:00",
+        "2016-01-01T24:00:00",
+        "2016-01-01T12:60:00",
+        "2016-01-01T12:00:60",
+        "2016-01-01T12",
+        "2016-01-01T",
+        "2016-01-01T12:00:00.",
+        "2016-01-01T12:00:00.1234567",
+        "2016-01-01T12:00.5",
+        # a zone needs a time part
+        "2025-01-01+05:00",
+        "2025-01-01-05:00",
+        "2025-01-01Z",
+        "2025-01-01 +05:00",
+        # offsets are ±HH:MM, less than a day
         "2016-01-01T12:00:00+99:00",
+        "2016-01-01T12:00:00+24:00",
+        "2016-01-01T12:00:00+05:60",
+        "2016-01-01T12:00:00+0500",
+        "2016-01-01T12:00:00+05",
+        "2016-01-01T12:00:00 +05:00",
+        "2016-01-01T12:00:00z",
+        "2016-01-01T12:00:00ZZ",
+        "2016-01-01T12:00:00Z+01:00",
+        # outside years 1..9999 once in UTC
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        # only ASCII digits, nothing after the value
+        "\u0662\u0660\u0661\u0666-01-01",
+        "2016-01-01\x00",
+        "2016-01-01T12:00:00Z trailing",
     ],
 )
 def test_parse_rejects_everything_else(text):

@@ -34,7 +34,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from cassandra import ConsistencyLevel, DriverException
+from cassandra import DriverException
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.concurrent import execute_concurrent_with_args
@@ -43,7 +43,7 @@ from cassandra.policies import DCAwareRoundRobinPolicy
 from cassandra.protocol import ErrorMessage
 from cassandra.query import PreparedStatement, tuple_factory
 
-from ooi_status.config import Settings, SettingsError
+from ooi_status.config import Settings, consistency_level
 from ooi_status.sources.base import BinRow, SourceUnavailable, StreamKey, StreamRow, split_refdes
 
 STREAM_COLUMNS = "subsite, node, sensor, method, stream, count, first, last"
@@ -203,15 +203,6 @@ def make_cluster(settings: Settings, consistency: int) -> Cluster:
         schema_metadata_enabled=False,
         token_metadata_enabled=False,
     )
-
-
-def consistency_level(name: str) -> int:
-    """A consistency level by name (``LOCAL_ONE``, ``QUORUM`` …), or SettingsError."""
-    try:
-        return ConsistencyLevel.name_to_value[name.upper()]
-    except KeyError:
-        names = ", ".join(sorted(ConsistencyLevel.name_to_value))
-        raise SettingsError(f"CASSANDRA_CONSISTENCY: unknown level {name!r}; one of {names}") from None
 
 
 def bin_bound(stop_ntp: float) -> int:
