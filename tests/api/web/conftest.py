@@ -22,14 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from api.web.seed import Seeded, seed_fleet_rows, seed_monitor
 from ooi_status import demo
 from ooi_status.api import create_app, current_databases
-from ooi_status.config import load_settings
+from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
 from ooi_status.keys import hash_api_key
+from ooi_status.model.monitor import DeployedStream
 from ooi_status.times import utcnow
 
 CHROMIUM = os.environ.get("OOISTATUS_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -95,6 +98,21 @@ class Site:
     observatory: demo.Observatory
     seeded: Seeded
     write_key: str
+    settings: Settings
+    monitor_url: str
+
+    def set_status(self, stream_id: int, status: str, at: datetime) -> None:
+        """Change a stream's status in the monitor database, as a check round would, behind the page."""
+        engine = make_engine(self.monitor_url, self.settings)
+        try:
+            with Session(engine) as session, session.begin():
+                session.execute(
+                    update(DeployedStream)
+                    .where(DeployedStream.id == stream_id)
+                    .values(status=status, status_time=at, checked_at=at)
+                )
+        finally:
+            engine.dispose()
 
     def get_json(self, path: str) -> Any:
         import json
@@ -141,7 +159,7 @@ def _site(
         metadata.dispose()
     app = create_app(settings)
     server, thread, url = _serve(app)
-    yield Site(url, now, observatory, seeded, write_key)
+    yield Site(url, now, observatory, seeded, write_key, settings, monitor_url)
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
@@ -165,6 +183,12 @@ def site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> Itera
 def locked_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> Iterator[Site]:
     """The same, on a server where reads need a key too."""
     yield from _site(tmp_path, sqlite_monitor_template, write_key, _demo, API_REQUIRE_KEY_FOR_READS=True)
+
+
+@pytest.fixture
+def live_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> Iterator[Site]:
+    """The demo observatory on a server whose CHECK_INTERVAL is 1 s: the fleet view refreshes every second."""
+    yield from _site(tmp_path, sqlite_monitor_template, write_key, _demo, CHECK_INTERVAL=1)
 
 
 @pytest.fixture

@@ -30,12 +30,17 @@ class Seeded:
 
     statuses: dict[str, dict[int, str]] = field(default_factory=dict)
     names: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (method, stream)
+    status_times: dict[int, datetime] = field(default_factory=dict)  # id -> its status_time
     disabled_id: int = 0
     degraded_id: int = 0
     failed_id: int = 0
 
     def overall(self) -> dict[str, str]:
         return {refdes: str(rollup(streams.values())) for refdes, streams in self.statuses.items()}
+
+    def last_change(self, refdes: str) -> datetime:
+        """The newest status_time of the instrument's streams: its last status change."""
+        return max(self.status_times[i] for i in self.statuses[refdes])
 
     def instrument_counts(self) -> Counter[str]:
         return Counter(self.overall().values())
@@ -107,6 +112,7 @@ def _add_stream(
     )
     seeded.statuses.setdefault(refdes, {})[deployed.id] = status
     seeded.names[deployed.id] = (row["method"], row["stream"])
+    seeded.status_times[deployed.id] = deployed.status_time
     if position == 1:
         seeded.disabled_id = deployed.id
     if make_degraded:
@@ -169,5 +175,6 @@ def seed_fleet_rows(engine: Engine, now: datetime, instruments: int = 3000) -> S
                     }
                 )
                 seeded.statuses.setdefault(refdes, {})[ident] = status
+                seeded.status_times[ident] = rows[-1]["status_time"]
         session.execute(insert(DeployedStream), rows)
     return seeded

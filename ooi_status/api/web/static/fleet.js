@@ -110,8 +110,15 @@
     for (const tile of document.querySelectorAll("button.tile")) {
       tile.setAttribute("aria-pressed", String(tile.dataset.status === state.status));
     }
-    $("filter-text").value = state.q;
     $("filter-status").value = state.status;
+  }
+
+  /** Put the state's text into the filter box: on opening, on history moves and on Clear only.
+   * Renders leave the box alone: it is the user's while they type (a refresh or a status pick
+   * in the pause before the text applies must not undo keys, nor trim a space just typed). */
+  function showText() {
+    clearTimeout(typing);
+    if ($("filter-text").value.trim() !== state.q) $("filter-text").value = state.q;
   }
 
   function renderSummary() {
@@ -182,7 +189,10 @@
     typing = setTimeout(() => setFilter({ q: event.target.value.trim() }), 120);
   });
   $("filter-status").addEventListener("change", (event) => setFilter({ status: event.target.value }));
-  $("filter-clear").addEventListener("click", () => setFilter({ q: "", status: "" }));
+  $("filter-clear").addEventListener("click", () => {
+    setFilter({ q: "", status: "" });
+    showText();
+  });
   for (const tile of document.querySelectorAll("button.tile")) {
     tile.addEventListener("click", () => setFilter({ status: state.status === tile.dataset.status ? "" : tile.dataset.status }));
   }
@@ -203,9 +213,11 @@
   });
   window.addEventListener("popstate", () => {
     Object.assign(state, readState());
+    showText();
     render();
   });
 
+  showText();
   renderHeaders();
   writeState();
   load();
