@@ -4,9 +4,10 @@ Three steps, each callable on its own: ``parse_query`` checks the arguments (eve
 problem is a BadRequest naming the parameter), ``build_timeline`` reads the metadata
 through the sources and runs the span engine, and the view serializes the result.
 
-Reads per request: the instrument's deployments, its stream_metadata rows, and the bins
-of every selected stream in one query (plus one existence check when the instrument has
-neither deployments nor streams, to tell an unknown refdes from an empty one).
+Reads per request: the instrument's deployments, its stream_metadata rows (from the
+configured stream source), and the bins of every selected stream in one query (plus one
+look for any deployment row when the instrument has neither, to tell an unknown refdes
+from an empty one).
 """
 
 from __future__ import annotations
@@ -139,8 +140,13 @@ def build_timeline(
     refdes = query.refdes
     deployed = engine_deployments(deployments.deployments(refdes))
     every_stream = streams.streams(refdes=[refdes])
-    if not deployed and not every_stream and not deployments.instrument_exists(refdes):
-        raise NotFound(f"refdes: {refdes!r} is not an instrument the metadata database knows")
+    # Known when the stream source has a stream of it or the metadata database a deployment (even
+    # one without a start time): the same rule as sources.base.instrument_exists, without reading twice.
+    if not deployed and not every_stream and not deployments.has_deployment(refdes):
+        raise NotFound(
+            f"refdes: {refdes!r} is not a known instrument: the stream metadata has no stream of it "
+            "and the metadata database no deployment"
+        )
     selected = select_streams(
         every_stream, query.method, query.stream, settings.AVAILABILITY_EXCLUDED_METHOD_PREFIX
     )

@@ -1,19 +1,23 @@
 """Every error of the API in one JSON shape: ``{"error": code, "message": text}``.
 
 Views raise ApiError (or a subclass); HTTP errors raised by Flask/werkzeug (404 for
-an unknown route, 405, 413, ...) and outages of a database or of the stream metadata
-source (SourceUnavailable: PostgreSQL or Cassandra) are rendered the same way, as 503.
-Nothing ever reaches the client as an HTML page or a stack trace.
+an unknown route, 405 naming the allowed methods, 413, ...) are rendered the same way. An
+outage of a database or of a metadata source (SourceUnavailable: the metadata PostgreSQL
+database or Cassandra) is a 503 whose message names what did not answer; a write that
+breaks a database constraint (IntegrityError) is a 409. This is the one place that turns
+an exception into a response: nothing ever reaches the client as an HTML page or a stack
+trace.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
-from flask import Flask, Response, jsonify
-from sqlalchemy.exc import DBAPIError, OperationalError
+from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ooi_status.sources.base import SourceUnavailable
 
@@ -77,6 +81,27 @@ _HTTP_CODES = {
 }
 
 
+#: Methods every route answers by itself; the 405 message names those of the route only.
+_IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
+
+
+def method_not_allowed_message(valid_methods: Iterable[str]) -> str:
+    """``DELETE is not allowed on /expected/4; allowed: GET, PATCH`` (the Allow header has them all)."""
+    allowed = sorted(set(valid_methods) - _IMPLICIT_METHODS) or sorted(valid_methods)
+    return f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}"
+
+
+def source_unavailable_message(exc: SourceUnavailable) -> str:
+    """What did not answer (the source's own one-line account), and what to do about it."""
+    detail = str(exc).strip() or "a metadata source did not answer"
+    return f"{detail}; try again shortly (see /health)"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -92,9 +117,11 @@ def init_app(app: Flask) -> None:
         message = exc.description or exc.name
         if status == 404:
             message = "no such resource; see /openapi.json for the routes"
+        if isinstance(exc, MethodNotAllowed):
+            message = method_not_allowed_message(exc.valid_methods or ())
         response = error_response(status, code, message)
-        if status == 405 and exc.get_response().headers.get("Allow"):
-            response.headers["Allow"] = exc.get_response().headers["Allow"]
+        if status == 405 and (allow := exc.get_response().headers.get("Allow")):
+            response.headers["Allow"] = allow
         return response
 
     @app.errorhandler(OperationalError)
@@ -107,10 +134,18 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(SourceUnavailable)
     def _source_down(exc: SourceUnavailable) -> Response:
-        # The detail (which cluster or database, why) is for the log, not for clients.
-        log.warning("stream metadata source unavailable: %s", exc)
+        log.warning("metadata source unavailable: %s", exc)
+        return error_response(503, "source_unavailable", source_unavailable_message(exc))
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(exc: IntegrityError) -> Response:
+        # The constraint and the values are for the log: the statement is not the client's business.
+        log.warning("write refused by a database constraint: %s", _first_line(exc.orig))
         return error_response(
-            503, "source_unavailable", "the stream metadata source did not answer; try again shortly"
+            409,
+            "conflict",
+            "the change conflicts with what the database already holds (a uniqueness or reference "
+            "constraint); reload the object and try again",
         )
 
     @app.errorhandler(DBAPIError)

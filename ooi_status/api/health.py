@@ -1,7 +1,9 @@
 """/health: are both databases answering, and is the monitor's check round recent?
 
-Each check catches its own failure and says what it saw, so one broken part never hides
-the state of the others, and the report is JSON whatever is down.
+With Cassandra as the stream source (STREAM_SOURCE = "cassandra") the cluster is checked
+too (``stream_source``): one read of one instrument partition, through the same reader
+/available uses. Each check catches its own failure and says what it saw, so one broken
+part never hides the state of the others, and the report is JSON whatever is down.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from sqlalchemy.orm import Session
 from ooi_status.config import Settings
 from ooi_status.db import Databases
 from ooi_status.model.monitor import MonitorHeartbeat
+from ooi_status.sources.base import SourceUnavailable, StreamSource
 from ooi_status.times import format_timestamp
+
+#: The instrument the stream source check reads: one partition, which need not exist.
+PROBE_REFDES = "HEALTH-CHECK-PROBE"
 
 Check = dict[str, Any]
 
@@ -32,6 +38,15 @@ def database_check(engine: Callable[[], Engine]) -> Check:
             conn.execute(text("select 1"))
     except (SQLAlchemyError, OSError) as exc:
         return {"ok": False, "message": f"the database does not answer: {_failure(exc)}"}
+    return {"ok": True}
+
+
+def stream_source_check(streams: StreamSource) -> Check:
+    """The configured stream source answers a read (rows or none: it answered)."""
+    try:
+        streams.streams(refdes=[PROBE_REFDES])
+    except (SourceUnavailable, OSError) as exc:
+        return {"ok": False, "message": f"the stream source does not answer: {exc}"}
     return {"ok": True}
 
 
@@ -66,12 +81,20 @@ def heartbeat_check(engine: Callable[[], Engine], max_age: float, now: datetime)
     return check
 
 
-def health(databases: Databases, settings: Settings, now: datetime) -> tuple[bool, dict[str, Any]]:
-    """(healthy, report) — the report is /health's body."""
+def health(
+    databases: Databases,
+    settings: Settings,
+    now: datetime,
+    streams: StreamSource,
+) -> tuple[bool, dict[str, Any]]:
+    """(healthy, report) — the report is /health's body. ``streams`` is the configured stream
+    source, checked when it is Cassandra (on PostgreSQL it is the metadata database, checked anyway)."""
     checks = {
         "monitor_database": database_check(lambda: databases.monitor),
         "metadata_database": database_check(lambda: databases.metadata),
     }
+    if settings.STREAM_SOURCE == "cassandra":
+        checks["stream_source"] = stream_source_check(streams)
     if checks["monitor_database"]["ok"]:
         checks["monitor_heartbeat"] = heartbeat_check(
             lambda: databases.monitor, max_heartbeat_age(settings), now

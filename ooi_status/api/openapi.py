@@ -1,9 +1,10 @@
 """/openapi.json: an OpenAPI 3 description of every route of the API.
 
-``PATHS`` describes every route of API.md, including those served by blueprints built
-elsewhere (``/available/{refdes}``, ``/``). The document an app serves holds the paths it
-actually routes, so it never describes a route that would answer 404. A test proves that
-every route of the app is described and every path served exists.
+``PATHS`` describes every route the app serves, the JSON API of API.md and the web pages;
+a test proves that every route of the app is described and every described one is routed.
+Every operation lists the errors it can answer with, each in the Error schema: 405 on every
+operation (OpenAPI has no per-path responses: it is what another method on the same path
+gets, with an Allow header), 413 on those that read a request body.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask
-
 from ooi_status import __version__
+from ooi_status.api import MAX_BODY_BYTES
 from ooi_status.api.openapi_schemas import ID, SCHEMAS, STATUS_ENUM, ref
 
 JSON = "application/json"
@@ -22,9 +22,12 @@ ERRORS = {
     "401": "no API key sent (writes, and reads when keys are required for reads)",
     "403": "the API key is not a configured one, or no key is configured",
     "404": "no such object",
-    "405": "method not allowed on this route",
-    "503": "a database is unreachable; try again shortly",
+    "405": "a method this path does not serve; the message and the Allow header name those it does",
+    "413": f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB",
+    "503": "a database or the stream metadata source is unreachable (the message says which); "
+    "try again shortly",
 }
+ALLOW_HEADER = {"Allow": {"description": "the methods this path serves", "schema": {"type": "string"}}}
 READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
 WRITE_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}]
 
@@ -34,11 +37,16 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: str) -> dict[str, Any]:
-    return {code: _json(ref("Error"), ERRORS[code]) for code in codes}
+    """The error responses ``codes``, and 405 (any path answers it to the methods it does not serve)."""
+    responses = {code: _json(ref("Error"), ERRORS[code]) for code in sorted({*codes, "405"})}
+    responses["405"]["headers"] = ALLOW_HEADER
+    return responses
 
 
 #: Text parameters: anything but a NUL byte (refused with a 400 before it reaches a database).
 TEXT = {"type": "string", "pattern": "^[^\\u0000]*$"}
+#: An empty query value (``offset=``): the parameter counts as absent.
+EMPTY = {"type": "string", "enum": [""]}
 # SUBSITE-NODE-SENSOR, each part 1 to 16 characters; SENSOR may itself contain dashes.
 REFDES_TEXT = {"type": "string", "pattern": "^[^-\\u0000]{1,16}-[^-\\u0000]{1,16}-[^\\u0000]{1,16}$"}
 
@@ -77,6 +85,7 @@ def _write(
     }
     if body:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}
+        operation["responses"]["413"] = _json(ref("Error"), ERRORS["413"])
     return operation
 
 
@@ -129,7 +138,8 @@ PATHS: dict[str, dict[str, Any]] = {
         "get": {
             "summary": "Web page: instruments and streams by status, availability timelines",
             "responses": {
-                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **_errors(),
             },
         }
     },
@@ -203,10 +213,14 @@ PATHS: dict[str, dict[str, Any]] = {
             [
                 STREAM_ID,
                 _query(
-                    "limit", "entries per page (1-1000, default 100)", type="integer", minimum=1, maximum=1000
+                    "limit",
+                    "entries per page (1-1000; absent or empty: 100)",
+                    anyOf=[{"type": "integer", "minimum": 1, "maximum": 1000}, EMPTY],
                 ),
                 _query(
-                    "offset", "entries to skip (default 0)", type="integer", minimum=0, maximum=2147483647
+                    "offset",
+                    "entries to skip (absent or empty: 0)",
+                    anyOf=[{"type": "integer", "minimum": 0, "maximum": 2147483647}, EMPTY],
                 ),
             ],
             "404",
@@ -247,6 +261,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "responses": {
                 "200": _json(ref("Health"), "healthy"),
                 "503": _json(ref("Health"), "unhealthy: see checks"),
+                **_errors(),
             },
         }
     },
@@ -267,7 +282,8 @@ PATHS: dict[str, dict[str, Any]] = {
                 "200": {
                     "description": "OpenAPI 3 document",
                     "content": {JSON: {"schema": {"type": "object"}}},
-                }
+                },
+                **_errors(),
             },
         }
     },
@@ -281,13 +297,7 @@ def openapi_path(rule: str) -> str:
     return _RULE_ARG.sub(r"{\1}", rule)
 
 
-def routed_paths(app: Flask) -> set[str]:
-    """The OpenAPI paths of every route of ``app`` (the static files route aside)."""
-    return {openapi_path(rule.rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
-
-
-def document(app: Flask) -> dict[str, Any]:
-    routed = routed_paths(app)
+def document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
@@ -297,7 +307,7 @@ def document(app: Flask) -> dict[str, Any]:
             'Every error is JSON: {"error": code, "message": text}. Writes need an API key; '
             "reads too when the server requires it.",
         },
-        "paths": {path: item for path, item in PATHS.items() if path in routed},
+        "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

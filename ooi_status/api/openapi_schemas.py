@@ -147,7 +147,13 @@ SCHEMAS: dict[str, Any] = {
         {
             "status": {"type": "string", "enum": ["ok", "unhealthy"]},
             "checks": _object(
-                {"monitor_database": _CHECK, "metadata_database": _CHECK, "monitor_heartbeat": _CHECK}
+                {
+                    "monitor_database": _CHECK,
+                    "metadata_database": _CHECK,
+                    "monitor_heartbeat": _CHECK,
+                    "stream_source": {**_CHECK, "description": "only when Cassandra is the stream source"},
+                },
+                ["monitor_database", "metadata_database", "monitor_heartbeat"],
             ),
         }
     ),

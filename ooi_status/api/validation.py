@@ -136,8 +136,9 @@ def expected_filter(args: Mapping[str, str]) -> tuple[str | None, str | None]:
 
 
 def _int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer parameter; absent or empty (``offset=``) means the default, as for the filters."""
     text = args.get(name)
-    if text is None:
+    if not text:
         return default
     if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         raise BadRequest(f"{name}: must be an integer from {low} to {high}, got {text!r}")
@@ -145,7 +146,7 @@ def _int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: i
 
 
 def paging(args: Mapping[str, str]) -> tuple[int, int]:
-    """``limit`` (1–1000, default 100) and ``offset`` (≥ 0) of a history page."""
+    """``limit`` (1–1000, default 100) and ``offset`` (≥ 0, default 0) of a history page; empty is absent."""
     limit = _int_arg(args, "limit", DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT)
     offset = _int_arg(args, "offset", 0, 0, MAX_INT32)
     return limit, offset

@@ -2,7 +2,9 @@
 
 Stream and bin metadata (stream_metadata, partition_metadata) come from the
 configured StreamSource: PostgreSQL (METADATA_URL) or Cassandra. Deployments and
-asset UIDs always come from the metadata PostgreSQL database (DeploymentSource).
+asset UIDs always come from the metadata PostgreSQL database (DeploymentSource). An
+instrument exists when the stream source has a stream of it or the metadata database a
+deployment of it (``instrument_exists``).
 Times stay NTP seconds (bins) and Unix ms (deployments) here: callers convert with
 ooi_status.times. Rows are any objects with the attributes named below (tuples with
 names), so large results are not copied into new objects.
@@ -83,9 +85,21 @@ class DeploymentSource(Protocol):
         """Every deployment of one instrument, ordered by start (latest version of each number)."""
         ...
 
-    def instrument_exists(self, refdes: str) -> bool:
-        """Whether the metadata knows the instrument (a stream or a deployment)."""
+    def has_deployment(self, refdes: str) -> bool:
+        """Whether the metadata database holds a deployment of the instrument (any, even one
+        without a start time)."""
         ...
+
+
+def instrument_exists(refdes: str, streams: StreamSource, deployments: DeploymentSource) -> bool:
+    """Known to the configured stream source (a stream) or to the metadata database (a deployment).
+
+    The stream source is the one STREAM_SOURCE names: with Cassandra, PostgreSQL's stream_metadata
+    may be empty or stale and is not asked. Raises SourceUnavailable when a source does not answer.
+    """
+    if split_refdes(refdes) is None:
+        return False
+    return bool(streams.streams(refdes=[refdes])) or deployments.has_deployment(refdes)
 
 
 def split_refdes(refdes: str) -> tuple[str, str, str] | None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache, partial
+from pathlib import PurePath
 
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
@@ -24,6 +25,8 @@ from ooi_status.sources.base import (
     SourceUnavailable,
     StreamKey,
     StreamRow,
+    StreamSource,
+    instrument_exists,
     split_refdes,
 )
 
@@ -112,19 +115,21 @@ class PostgresDeploymentSource:
                 latest[number or 0] = DeploymentRow(number or 0, start, stop)
         return sorted(latest.values(), key=lambda row: (row.start_ms, row.number))
 
-    def instrument_exists(self, refdes: str) -> bool:
-        """Whether the metadata knows the instrument (a stream or a deployment)."""
+    def has_deployment(self, refdes: str) -> bool:
         parts = split_refdes(refdes)
         if parts is None:
             return False
         d = XDeployment
-        streams = select(_S.id).where(_S.subsite == parts[0], _S.node == parts[1], _S.sensor == parts[2])
-        deployments = select(d.eventid).where(d.subsite == parts[0], d.node == parts[1], d.sensor == parts[2])
+        query = select(d.eventid).where(d.subsite == parts[0], d.node == parts[1], d.sensor == parts[2])
         with connected(self.engine) as conn:
-            return (
-                conn.execute(streams.limit(1)).first() is not None
-                or conn.execute(deployments.limit(1)).first() is not None
-            )
+            return conn.execute(query.limit(1)).first() is not None
+
+    def instrument_exists(self, refdes: str, streams: StreamSource | None = None) -> bool:
+        """A stream of it in ``streams``, the configured StreamSource (by default this database's
+        stream_metadata, right only when it is the stream source), or a deployment of it here."""
+        return instrument_exists(
+            refdes, PostgresStreamSource(self.engine) if streams is None else streams, self
+        )
 
 
 # Statements run on every availability request, built once (parameters bound per call).
@@ -231,9 +236,19 @@ def _one_row_per_bin(by_store: dict[str, list[BinRow]]) -> list[BinRow]:
 
 @contextmanager
 def connected(engine: Engine) -> Iterator[Connection]:
-    """A connection whose database failures surface as SourceUnavailable."""
+    """A connection whose database failures surface as SourceUnavailable, naming the database."""
     try:
         with engine.connect() as conn:
             yield conn
     except DBAPIError as exc:
-        raise SourceUnavailable(str(exc).splitlines()[0]) from exc
+        raise SourceUnavailable(f"{where(engine)}: {str(exc).splitlines()[0]}") from exc
+
+
+def where(engine: Engine) -> str:
+    """The metadata database in a few words, for messages: server and database, never a password."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"metadata database SQLite {PurePath(url.database or ':memory:').name}"
+    if url.get_backend_name() == "postgresql":
+        return f"metadata database PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return f"metadata database {url.get_backend_name()} {url.host}/{url.database}"

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from ooi_status import demo
 from ooi_status.api import create_app
 from ooi_status.config import SettingsError
 from ooi_status.keys import hash_api_key, new_api_key
@@ -74,17 +75,42 @@ def test_a_plain_text_key_in_settings_stops_the_app(api_settings):
         create_app(api_settings.replace(API_KEYS={"ops": "my-secret"}))
 
 
-def test_reads_are_open_by_default(client, fleet):
-    for path in ("/expected", "/stream", "/instrument", f"/stream/{fleet['ctd_sample']}/history", "/metrics"):
+@pytest.fixture
+def instrument(empty_metadata_db, now):
+    """The refdes of an instrument of the metadata database (a small demo observatory)."""
+    observatory = demo.demo_observatory(now, instruments=2, history_days=30)
+    demo.write_observatory(empty_metadata_db.engine, observatory)
+    return observatory.refdes_list()[0]
+
+
+def read_paths(fleet, instrument):
+    return (
+        "/expected",
+        "/stream",
+        "/instrument",
+        f"/deployed/{fleet['ctd_sample']}",
+        f"/stream/{fleet['ctd_sample']}/history",
+        "/metrics",
+        f"/available/{instrument}",
+        f"/available/{instrument}?format=svg",
+    )
+
+
+def test_reads_are_open_by_default(api_settings, fleet, instrument, now):
+    client = create_app(api_settings, CLOCK=lambda: now).test_client()
+    for path in read_paths(fleet, instrument):
         assert client.get(path).status_code == 200, path
 
 
-def test_reads_can_require_a_key(api_settings, fleet, write_key):
-    client = create_app(api_settings.replace(API_REQUIRE_KEY_FOR_READS=True)).test_client()
-    for path in ("/expected", "/stream", "/instrument", f"/deployed/{fleet['ctd_sample']}", "/metrics"):
+def test_reads_can_require_a_key(api_settings, fleet, write_key, instrument, now):
+    client = create_app(api_settings.replace(API_REQUIRE_KEY_FOR_READS=True), CLOCK=lambda: now).test_client()
+    for path in read_paths(fleet, instrument):
         assert client.get(path).status_code == 401, path
         assert client.get(path, headers={"X-API-Key": "wrong"}).status_code == 403, path
         assert client.get(path, headers={"Authorization": f"Bearer {write_key}"}).status_code == 200, path
+    # A timeline read with a key is not for shared caches.
+    timeline = client.get(f"/available/{instrument}", headers={"X-API-Key": write_key})
+    assert timeline.headers["Cache-Control"].startswith("private,")
     # Probes and the description stay open.
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/health").status_code in (200, 503)

@@ -1,8 +1,6 @@
 """/openapi.json describes every route, and only routes that exist."""
 
-from flask import Flask
-
-from ooi_status.api import create_app, openapi
+from ooi_status.api import openapi
 
 
 def app_routes(app):
@@ -24,10 +22,9 @@ def test_every_route_is_described_and_every_described_route_exists(client):
     assert described(document) == app_routes(client.application)
 
 
-def test_routes_served_elsewhere_are_described_too():
-    # /available/{refdes} and the page at / come from their own blueprints; once registered, they appear.
-    assert {"/available/{refdes}", "/"} <= set(openapi.PATHS)
-    available = openapi.PATHS["/available/{refdes}"]["get"]
+def test_availability_and_the_pages_are_described_as_served(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    available = paths["/available/{refdes}"]["get"]
     assert {p["name"] for p in available["parameters"]} == {
         "refdes",
         "method",
@@ -36,15 +33,27 @@ def test_routes_served_elsewhere_are_described_too():
         "stop_time",
         "format",
     }
-    assert set(available["responses"]) >= {"200", "304", "400", "404", "503"}
-    assert "text/html" in openapi.PATHS["/"]["get"]["responses"]["200"]["content"]
+    assert set(available["responses"]) >= {"200", "304", "400", "401", "403", "404", "405", "503"}
+    assert "text/html" in paths["/"]["get"]["responses"]["200"]["content"]
 
 
-def test_a_registered_route_appears_in_the_document(api_settings):
-    app: Flask = create_app(api_settings)
-    app.add_url_rule("/available/<refdes>", "available", lambda refdes: {})
-    paths = openapi.document(app)["paths"]
-    assert "/available/{refdes}" in paths and "/" in paths  # the page's blueprint is always registered
+def test_every_operation_describes_405_and_those_reading_a_body_413(client):
+    document = client.get("/openapi.json").get_json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert responses["405"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"
+            }, (path, method)
+            assert "Allow" in responses["405"]["headers"], (path, method)
+            reads_a_body = "requestBody" in operation
+            assert ("413" in responses) == reads_a_body, (path, method)
+            if reads_a_body:
+                assert responses["413"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }
+    patches = [(path, "patch") for path, item in document["paths"].items() if "patch" in item]
+    assert patches == [("/expected/{expected_id}", "patch"), ("/deployed/{deployed_id}", "patch")]
 
 
 # The web pages are HTML shells open to everyone: their data comes from the JSON routes.

@@ -150,6 +150,16 @@ def test_history_of_a_stream_without_changes_is_empty(client, fleet):
     }
 
 
+def test_empty_paging_parameters_count_as_absent(client, fleet):
+    ident = fleet["ctd_sample"]
+    default = client.get(f"/stream/{ident}/history").get_json()
+    for query in ("offset=", "limit=", "limit=&offset=", "refdes=&limit=&offset="):
+        response = client.get(f"/stream/{ident}/history?{query}")
+        assert response.status_code == 200, (query, response.get_json())
+        assert response.get_json() == default, query
+    assert (default["limit"], default["offset"]) == (100, 0)
+
+
 def test_history_paging_is_validated(client, fleet):
     ident = fleet["ctd_sample"]
     for query, name in [

@@ -10,7 +10,6 @@ import pytest
 from cql_responder import CqlResponder, Tables, read_timeout, server_error
 
 from ooi_status import demo
-from ooi_status.api import create_app, current_databases, current_settings
 from ooi_status.config import Settings, SettingsError
 from ooi_status.db import Databases
 from ooi_status.sources import stream_source
@@ -226,22 +225,3 @@ def test_stream_source_follows_the_setting(cassandra_settings, settings: Setting
     databases = Databases(settings)
     assert isinstance(stream_source(settings, databases), PostgresStreamSource)
     databases.dispose()
-
-
-def test_the_api_answers_503_json_when_cassandra_is_down(cassandra_settings, free_port: int):
-    app = create_app(cassandra_settings(free_port))
-    app.add_url_rule("/probe", "probe", lambda: {"streams": len(probe_streams())})
-
-    def probe_streams():
-        reader = stream_source(current_settings(), current_databases())
-        try:
-            return reader.streams()
-        finally:
-            reader.close()
-
-    answer = app.test_client().get("/probe")
-    assert answer.status_code == 503
-    assert answer.get_json() == {
-        "error": "source_unavailable",
-        "message": "the stream metadata source did not answer; try again shortly",
-    }

@@ -4,25 +4,24 @@ Parse the arguments → build the timeline → serialize it as JSON (visavail.js
 CSV, TSV or SVG. Every answer carries ``Cache-Control`` and an ``ETag`` (a hash of the
 body), and a matching ``If-None-Match`` gets a 304 without a body. The app config may
 hold ``CLOCK``, a function returning the current aware UTC datetime (tests fix it).
+Reads need a key when the server requires one (auth.require_read); errors, a source that
+does not answer included, are rendered by ooi_status.api.errors like every other route's.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 
 from flask import Blueprint, Response, current_app, request
 
 from ooi_status.api import current_databases, current_settings
+from ooi_status.api.auth import require_read
 from ooi_status.api.availability import build_timeline, metadata_sources, parse_query
-from ooi_status.api.errors import error_response
 from ooi_status.availability_report import Style, Timeline, delimited, visavail
 from ooi_status.availability_svg import render_svg
-from ooi_status.sources.base import SourceUnavailable
 from ooi_status.times import utcnow
 
-log = logging.getLogger(__name__)
 bp = Blueprint("availability", __name__)
 
 CONTENT_TYPES = {
@@ -34,6 +33,7 @@ CONTENT_TYPES = {
 
 
 @bp.get("/available/<refdes>")
+@require_read
 def available(refdes: str) -> Response:
     query = parse_query(refdes, request.args)
     settings = current_settings()
@@ -45,7 +45,9 @@ def available(refdes: str) -> Response:
     if query.format in ("csv", "tsv"):
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", refdes)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}-availability.{query.format}"'
-    response.headers["Cache-Control"] = f"public, max-age={int(settings.AVAILABILITY_CACHE_SECONDS)}"
+    # Behind a key, a shared cache must not hand the timeline to clients without one.
+    scope = "private" if settings.API_REQUIRE_KEY_FOR_READS else "public"
+    response.headers["Cache-Control"] = f"{scope}, max-age={int(settings.AVAILABILITY_CACHE_SECONDS)}"
     response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
     return response.make_conditional(request)
 
@@ -59,11 +61,3 @@ def serialize(timeline: Timeline, style: Style, fmt: str) -> bytes:
     else:
         text = delimited(timeline, style, "," if fmt == "csv" else "\t")
     return text.encode("utf-8")
-
-
-@bp.errorhandler(SourceUnavailable)
-def _metadata_unavailable(exc: SourceUnavailable) -> Response:
-    log.warning("metadata source unavailable: %s", exc)
-    return error_response(
-        503, "metadata_unavailable", "the metadata database did not answer; try again shortly (see /health)"
-    )

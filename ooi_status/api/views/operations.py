@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from ooi_status.api import current_databases, current_settings, metrics, openapi
 from ooi_status.api.auth import require_read
+from ooi_status.api.availability import metadata_sources
 from ooi_status.api.health import health
 from ooi_status.times import utcnow
 
@@ -14,7 +15,9 @@ bp = Blueprint("operations", __name__)
 
 @bp.get("/health")
 def get_health() -> tuple[Response, int]:
-    healthy, report = health(current_databases(), current_settings(), utcnow())
+    settings, databases = current_settings(), current_databases()
+    streams = metadata_sources(current_app.extensions, settings, databases).streams
+    healthy, report = health(databases, settings, utcnow(), streams)
     return jsonify(report), 200 if healthy else 503
 
 
@@ -26,4 +29,4 @@ def get_metrics() -> Response:
 
 @bp.get("/openapi.json")
 def get_openapi() -> dict:
-    return openapi.document(current_app._get_current_object())  # type: ignore[attr-defined]
+    return openapi.document()

@@ -4,25 +4,25 @@ The views only render a shell (templates under api/web/templates); the page read
 same JSON routes as every other client (/instrument, /available, /stream/<id>/history)
 and writes through them with the operator's key. Nothing here queries statuses.
 
-An instrument page answers 404 when the refdes is malformed or known to neither
-database: a friendly HTML page for browsers, the API's JSON error for clients that
-prefer JSON. When the metadata database cannot answer, the page is served anyway and
-reports the outage from its own requests.
+An instrument page answers 404 when the refdes is malformed or unknown to the monitor, to
+the stream source and to the metadata database: a friendly HTML page for browsers, the
+API's JSON error for clients that prefer JSON. When a metadata source cannot answer, the
+page is served anyway and reports the outage from its own requests.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select
 
 from ooi_status import __version__
 from ooi_status.api import current_databases, current_settings, monitor_session
+from ooi_status.api.availability import metadata_sources
 from ooi_status.api.errors import error_response
 from ooi_status.model.monitor import ReferenceDesignator
-from ooi_status.sources.base import SourceUnavailable, split_refdes
-from ooi_status.sources.postgres import PostgresDeploymentSource
+from ooi_status.sources.base import SourceUnavailable, instrument_exists, split_refdes
 
 bp = Blueprint("web", __name__)
 
@@ -67,19 +67,21 @@ def instrument(refdes: str) -> str | Response:
 
 
 def instrument_known(refdes: str) -> bool:
-    """Known to the monitor, or to the metadata (a stream or a deployment); True when unsure."""
+    """Known to the monitor, to the configured stream source (a stream) or to the metadata database
+    (a deployment); True when unsure."""
     if split_refdes(refdes) is None:
         return False
     if monitor_session().scalar(select(ReferenceDesignator.id).where(ReferenceDesignator.name == refdes)):
         return True
+    sources = metadata_sources(current_app.extensions, current_settings(), current_databases())
     try:
-        return PostgresDeploymentSource(current_databases().metadata).instrument_exists(refdes)
+        return instrument_exists(refdes, sources.streams, sources.deployments)
     except SourceUnavailable:
         return True
 
 
 def not_found(refdes: str) -> Response:
-    message = f"no instrument {refdes!r}: not monitored and unknown to the metadata database"
+    message = f"no instrument {refdes!r}: not monitored and unknown to the stream and metadata databases"
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if best == "application/json":
         return error_response(404, "not_found", message)

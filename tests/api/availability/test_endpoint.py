@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert, update
 
 from api.availability.conftest import NO_DEPLOYMENT, NO_STREAM, NOW, REFDES, UNKNOWN, at
-from ooi_status.api import create_app
+from ooi_status.api import create_app, current_databases
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata
 
 EXPECTED = Path(__file__).resolve().parents[2] / "data" / "availability_scenario.json"
@@ -210,8 +210,12 @@ def test_metadata_database_unreachable_is_503_json(settings):
         TESTING=True,
         CLOCK=lambda: NOW,
     )
-    assert_error(app.test_client().get(f"/available/{REFDES}"), 503)
-    assert app.test_client().get(f"/available/{REFDES}").get_json()["error"] == "metadata_unavailable"
+    response = app.test_client().get(f"/available/{REFDES}")
+    # The one error handler of the app: the message says what did not answer.
+    assert_error(response, 503, "metadata database PostgreSQL 127.0.0.1:1/metadata", "try again shortly")
+    assert response.get_json()["error"] == "source_unavailable"
+    with app.app_context():
+        current_databases().dispose()
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
