@@ -12,8 +12,12 @@ names), so large results are not copied into new objects.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from typing import NamedTuple, Protocol
+
+_MAX_BIGINT = 2**63 - 1
+_MIN_BIGINT = -(2**63)
 
 
 class StreamRow(NamedTuple):
@@ -108,3 +112,12 @@ def split_refdes(refdes: str) -> tuple[str, str, str] | None:
     if len(parts) != 3 or not all(parts) or any(len(p) > 16 for p in parts):
         return None
     return parts[0], parts[1], parts[2]
+
+
+def bin_bound(stop_ntp: float) -> int:
+    """The bigint ``b`` such that for every integer bin: ``bin < b`` exactly when ``bin < stop_ntp``."""
+    if math.isnan(stop_ntp) or stop_ntp >= _MAX_BIGINT:
+        return _MAX_BIGINT
+    if stop_ntp <= _MIN_BIGINT:
+        return _MIN_BIGINT
+    return math.ceil(stop_ntp)

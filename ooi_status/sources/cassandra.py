@@ -27,7 +27,6 @@ Contracts:
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -44,7 +43,7 @@ from cassandra.protocol import ErrorMessage
 from cassandra.query import PreparedStatement, tuple_factory
 
 from ooi_status.config import Settings, consistency_level
-from ooi_status.sources.base import BinRow, SourceUnavailable, StreamKey, StreamRow, split_refdes
+from ooi_status.sources.base import BinRow, SourceUnavailable, StreamKey, StreamRow, bin_bound, split_refdes
 
 STREAM_COLUMNS = "subsite, node, sensor, method, stream, count, first, last"
 #: Every statement the reader sends, by name (the test responder serves exactly these).
@@ -58,8 +57,6 @@ QUERIES = {
     "bins": "SELECT bin, count, first, last FROM partition_metadata"
     " WHERE stream = ? AND refdes = ? AND method = ? AND bin < ?",
 }
-_MAX_BIGINT = 2**63 - 1
-_MIN_BIGINT = -(2**63)
 _CONCURRENCY = 32  # partitions read at once by one call
 _DRIVER_ERRORS = (DriverException, ConnectionException, ErrorMessage, OSError)
 
@@ -203,15 +200,6 @@ def make_cluster(settings: Settings, consistency: int) -> Cluster:
         schema_metadata_enabled=False,
         token_metadata_enabled=False,
     )
-
-
-def bin_bound(stop_ntp: float) -> int:
-    """The bigint ``b`` such that for every integer bin: ``bin < b`` exactly when ``bin < stop_ntp``."""
-    if math.isnan(stop_ntp) or stop_ntp >= _MAX_BIGINT:
-        return _MAX_BIGINT
-    if stop_ntp <= _MIN_BIGINT:
-        return _MIN_BIGINT
-    return math.ceil(stop_ntp)
 
 
 def first_store(rows: Iterable[Any]) -> Iterator[Any]:

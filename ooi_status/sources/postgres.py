@@ -26,6 +26,7 @@ from ooi_status.sources.base import (
     StreamKey,
     StreamRow,
     StreamSource,
+    bin_bound,
     instrument_exists,
     split_refdes,
 )
@@ -173,6 +174,7 @@ def _row_bins(
             _P.node == node,
             _P.sensor == sensor,
             or_(*(and_(_P.method == m, _P.stream == s) for m, s in keys)),
+            _P.bin < bin_bound(stop_ntp),  # a bin starts at or before its first point: the index range
             _P.last > start_ntp,
             _P.first < stop_ntp,
         )
@@ -198,7 +200,7 @@ CROSS JOIN LATERAL (
     FROM partition_metadata AS p
     WHERE p.subsite = :subsite AND p.node = :node AND p.sensor = :sensor
       AND p.method = k.method AND p.stream = k.stream
-      AND p.last > :start AND p.first < :stop
+      AND p.bin < :bin_stop AND p.last > :start AND p.first < :stop
     GROUP BY p.store
 ) AS b
 """
@@ -211,7 +213,7 @@ def _packed_bins(
 ) -> dict[StreamKey, list[BinRow]]:
     values = ", ".join(f"(:m{i}, :s{i})" for i in range(len(keys)))
     params: dict[str, object] = {"subsite": parts[0], "node": parts[1], "sensor": parts[2]}
-    params.update(start=start_ntp, stop=stop_ntp)
+    params.update(start=start_ntp, stop=stop_ntp, bin_stop=bin_bound(stop_ntp))
     for i, (method, stream) in enumerate(keys):
         params[f"m{i}"], params[f"s{i}"] = method, stream
     stores: dict[StreamKey, dict[str, list[BinRow]]] = defaultdict(dict)
