@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,20 @@ class DbHandle:
     @property
     def backend(self) -> str:
         return self.engine.dialect.name
+
+
+@pytest.fixture(autouse=True)
+def no_cassandra_cluster_outlives_its_test() -> Iterator[None]:
+    """Shut down every cassandra-driver Cluster a test left open (an app's reader, say).
+
+    A Cluster left running keeps reconnecting to a responder that is gone, from the driver's
+    own threads and with random jitter: later tests would see its log lines, and Hypothesis the
+    global random state moving under it.
+    """
+    yield
+    cluster = sys.modules.get("cassandra.cluster")
+    for leftover in list(getattr(cluster, "_clusters_for_shutdown", ())):
+        leftover.shutdown()
 
 
 @pytest.fixture
