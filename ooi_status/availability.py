@@ -210,9 +210,12 @@ def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], flo
     """The bins overlapping the window, ordered by first, and how many of their points lie in it."""
     start, stop = window.start, window.stop
     kept = list(bins)
-    # Timsort on bins already in order (as every reader returns them) is one linear pass.
-    kept.sort(key=_BY_TIME)
     firsts = [b.first for b in kept]
+    # Readers return bins in order; sorting is needed when they are not, or when two share a first
+    # point (then the full key decides, so that the input order never matters).
+    if firsts != sorted(firsts) or len(set(firsts)) != len(firsts):
+        kept.sort(key=_BY_TIME)
+        firsts = [b.first for b in kept]
     # Sorted by first: bins starting at or after the stop are a suffix; bins ending at or before
     # the start can only be among those starting at or before it.
     head = bisect_right(firsts, start)
