@@ -81,9 +81,7 @@ class Server:
         return requests.get(self.base + path, timeout=10, **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def server(serving_databases: dict[str, str], tmp_path: Path) -> Iterator[tuple[Server, str]]:
-    key = new_api_key()
+def start_server(serving_databases: dict[str, str], tmp_path: Path, key: str, **env_extra: str) -> Server:
     port = free_port()
     env = {
         **os.environ,
@@ -98,6 +96,7 @@ def server(serving_databases: dict[str, str], tmp_path: Path) -> Iterator[tuple[
         "OOISTATUS_DB_POOL_SIZE": "4",
     }
     env.pop("OOISTATUS_SETTINGS", None)
+    env.update(env_extra)
     log = tmp_path / "gunicorn.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -110,9 +109,20 @@ def server(serving_databases: dict[str, str], tmp_path: Path) -> Iterator[tuple[
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
         wait_until(lambda: server.get("/openapi.json").status_code == 200, START_TIMEOUT, server)
+    except BaseException:
+        stop(process)
+        raise
+    return server
+
+
+@pytest.fixture
+def server(serving_databases: dict[str, str], tmp_path: Path) -> Iterator[tuple[Server, str]]:
+    key = new_api_key()
+    server = start_server(serving_databases, tmp_path, key)
+    try:
         yield server, key
     finally:
-        stop(process)
+        stop(server.process)
 
 
 def wait_until(condition, timeout: float, server: Server) -> None:  # type: ignore[no-untyped-def]
@@ -203,3 +213,26 @@ def test_the_default_command_line_keeps_the_operators_grep_working():
     script = (ROOT / "run_gunicorn.sh").read_text()
     assert "-b 0.0.0.0:9000 ooi_status.api:app" in script
     assert "export PSYCOGREEN=true" in script and "-k gevent" in script
+
+
+def test_hup_reloads_settings_and_replaces_the_workers_without_dropping_requests(serving_databases, tmp_path):
+    settings_file = tmp_path / "local.py"
+    settings_file.write_text("API_REQUIRE_KEY_FOR_READS = False\n")
+    srv = start_server(serving_databases, tmp_path, new_api_key(), OOISTATUS_SETTINGS=str(settings_file))
+    try:
+        assert srv.get("/stream").status_code == 200
+        settings_file.write_text("API_REQUIRE_KEY_FOR_READS = True\n")
+        srv.process.send_signal(signal.SIGHUP)  # run_gunicorn.sh execs gunicorn: this is the master
+        answers: list[int] = []
+
+        def reads_need_a_key() -> bool:
+            answers.append(srv.get("/stream").status_code)
+            return answers[-1] == 401
+
+        wait_until(reads_need_a_key, RECOVERY_TIMEOUT, srv)
+        assert set(answers) <= {200, 401}  # every request answered while the workers were replaced
+        assert "Handling signal: hup" in srv.log.read_text()
+        assert srv.get("/health").status_code in (200, 503)  # /health stays open
+        assert srv.get("/health").status_code != 401
+    finally:
+        stop(srv.process)
