@@ -35,6 +35,7 @@ _NULLABLE_TYPES: dict[str, type] = {
     "HEALTH_MAX_HEARTBEAT_AGE": float,
 }
 _CHOICES = {
+    "AUTO_MIGRATE": ("sqlite", "always", "never"),
     "STREAM_SOURCE": ("postgres", "cassandra"),
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
 }

@@ -17,8 +17,9 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from ooi_status import migrate
 from ooi_status.config import Settings, SettingsError, load_settings, mask_url
-from ooi_status.db import Databases
+from ooi_status.db import Databases, normalize_url
 from ooi_status.keys import hash_api_key, new_api_key
 from ooi_status.monitor.daemon import Daemon, configure_logging, describe, run_once
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
@@ -44,6 +45,21 @@ def settings_or_exit() -> Settings:
     except SettingsError as exc:
         print(f"ooi_status_monitor: settings error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def migrate_if_configured(settings: Settings) -> None:
+    """AUTO_MIGRATE: bring the monitor schema up to date (``alembic upgrade head``) before starting.
+
+    A database that does not answer is left for the rounds to report (the daemon waits for it);
+    --expected then fails with its own message.
+    """
+    sqlite = normalize_url(settings.MONITOR_URL).get_backend_name() == "sqlite"
+    if settings.AUTO_MIGRATE == "never" or (settings.AUTO_MIGRATE == "sqlite" and not sqlite):
+        return
+    try:
+        migrate.upgrade(settings.MONITOR_URL)
+    except (SQLAlchemyError, OSError) as exc:
+        log.error("monitor schema not migrated: %s", describe(exc))
 
 
 def load_expected(settings: Settings, path: str) -> int:
@@ -90,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_new_key(args.new_api_key)
     settings = settings_or_exit()
     configure_logging(settings)
+    migrate_if_configured(settings)
     if args.expected:
         return load_expected(settings, args.expected)
     log.info(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from ooi_status import demo
@@ -111,9 +111,23 @@ def test_a_file_that_cannot_be_read(run, tmp_path):
     assert status != 0 and "missing.csv" in err and "cannot be read" in err
 
 
-def test_a_database_without_the_schema_is_a_clear_error(tmp_path, monkeypatch, capsys):
+def test_a_fresh_embedded_database_gets_its_schema_first(tmp_path, monkeypatch, capsys):
+    """AUTO_MIGRATE = "sqlite" (the default): the embedded database is migrated before loading."""
+    monkeypatch.setenv("OOISTATUS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OOISTATUS_MONITOR_URL", raising=False)
+    monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
+    assert cli.main([f"--expected={demo.EXPECTED_CSV}"]) == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'data' / 'monitor.sqlite'}")
+    try:
+        assert len(rows(engine)) > 50
+    finally:
+        engine.dispose()
+
+
+def test_without_auto_migration_a_database_without_the_schema_is_a_clear_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OOISTATUS_MONITOR_URL", f"sqlite:///{tmp_path / 'empty.sqlite'}")
     monkeypatch.setenv("OOISTATUS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("OOISTATUS_AUTO_MIGRATE", "never")
     monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
     assert cli.main([f"--expected={demo.EXPECTED_CSV}"]) == 1
     err = capsys.readouterr().err
