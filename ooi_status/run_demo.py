@@ -168,16 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
+    status = 0
     try:
         while not stop.wait(1.0):
             if any(p.poll() is not None for p in processes):
                 log.error("a demo process exited (status %s): stopping", [p.poll() for p in processes])
+                status = 1  # e.g. the port was taken: say so to the shell too
                 break
     finally:
         stop_processes(processes)
         if events is not None:
             events.shutdown()
-    return 0
+    return status
 
 
 if __name__ == "__main__":
