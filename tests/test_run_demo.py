@@ -111,3 +111,19 @@ def test_the_demo_serves_live_statuses_and_stops_cleanly(running_demo, tmp_path:
     assert "Shutting down: Master" in text and "ooi_status.monitor: stopped" in text
     assert get(f"{base}/health")[0] == 0  # nothing listens any more
     assert (tmp_path / "data" / "monitor.sqlite").exists()
+
+
+def test_the_demo_says_so_when_its_port_is_taken(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if not key.startswith("OOISTATUS_")}
+        env["OOISTATUS_NOTIFY_URL_PORT"] = str(free_port())
+        script = Path(sys.executable).with_name("ooi_status_demo")
+        done = subprocess.run(
+            [str(script), "--instruments", "4", "--port", str(port), "--workers", "1"],
+            cwd=tmp_path, env=env, capture_output=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert b"a demo process exited" in done.stderr + done.stdout
