@@ -366,7 +366,7 @@ def _stable_fraction(*parts: object) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
-def live_state(seed: int, stream_id: int, now: datetime, period: int = 900) -> str:
+def live_state(seed: int, stream_id: int, now: datetime, period: int = 300) -> str:
     """ "live", "stalled" (for this period) or "dead" (always), stable for a stream and a period."""
     if _stable_fraction(seed, stream_id) < 0.04:
         return "dead"
