@@ -6,6 +6,7 @@ temporary folder with one-second rounds, on free loopback ports, bounded in time
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -62,14 +63,16 @@ def running_demo(tmp_path: Path):
     command = [str(script), "--instruments", "8", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [*command, "--workers", "1"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+            [*command, "--workers", "1"], cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
     try:
         yield process, f"http://127.0.0.1:{port}", log
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        # The demo's own group: its monitor and gunicorn go too, whatever state the test left.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def test_the_demo_serves_live_statuses_and_stops_cleanly(running_demo, tmp_path: Path):
