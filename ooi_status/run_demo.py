@@ -12,12 +12,16 @@ migrates the monitor schema, loads the expected-intervals tables, then runs unti
   is this machine and the port is free) that accepts every status event with 201 and logs
   it, so the outbox delivers as it would in production.
 
-Ctrl-C (or SIGTERM) stops all three; each finishes what it was doing.
+Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all three, each finishing what it
+was doing; should the demo process itself be killed, the monitor and gunicorn stop with it
+(Linux: they ask the kernel for a SIGTERM when their parent dies).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import json
 import logging
 import os
@@ -106,11 +110,18 @@ def child_environment(settings: Settings, key_hash: str) -> dict[str, str]:
     return env
 
 
+def _end_with_parent() -> None:
+    """In the child (Linux): SIGTERM when the demo process dies, however it dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def start_processes(env: dict[str, str], bind: str, workers: int) -> list[subprocess.Popen[bytes]]:
     monitor = [sys.executable, "-m", "ooi_status.monitor.cli"]
     api = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(workers), "-b", bind,
            "--access-logfile", "-", "--graceful-timeout", "10", "ooi_status.api:app"]  # fmt: skip
-    return [subprocess.Popen(monitor, env=env), subprocess.Popen(api, env=env)]
+    preexec = _end_with_parent if sys.platform.startswith("linux") else None
+    return [subprocess.Popen(command, env=env, preexec_fn=preexec) for command in (monitor, api)]
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -166,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     announce(settings, summary, args.port, key)
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: a closed terminal stops the demo rather than reloading its children.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
     status = 0
     try:

@@ -130,3 +130,12 @@ def test_the_demo_says_so_when_its_port_is_taken(tmp_path: Path):
         )  # fmt: skip
     assert done.returncode == 1
     assert b"a demo process exited" in done.stderr + done.stdout
+
+
+def test_killing_the_demo_stops_its_monitor_and_api(running_demo):
+    process, base, log = running_demo
+    assert wait_for(lambda: get(f"{base}/health")[0] == 200, 90), log.read_text()
+    process.kill()  # SIGKILL: the demo cannot clean up; its children must go by themselves
+    process.wait(timeout=10)
+    assert wait_for(lambda: get(f"{base}/health")[0] == 0, 60), "gunicorn outlived the demo"
+    assert wait_for(lambda: "ooi_status.monitor: stopped" in log.read_text(), 60), log.read_text()
