@@ -8,12 +8,11 @@ are never migrated, compared or touched.
 
 from __future__ import annotations
 
-import sys
 from logging.config import fileConfig
 
 from alembic import context
 
-from ooi_status.config import SettingsError, load_settings
+from ooi_status.config import settings_or_exit
 from ooi_status.db import make_engine
 from ooi_status.model.monitor import MonitorBase
 
@@ -25,12 +24,7 @@ target_metadata = MonitorBase.metadata
 
 
 def _settings_and_url():  # type: ignore[no-untyped-def]
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        # One line and status 2, as every other command reports bad settings.
-        print(f"alembic: settings error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = settings_or_exit("alembic")
     url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
     return settings, url or settings.MONITOR_URL
 

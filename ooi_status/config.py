@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,15 @@ def _finish(values: dict[str, Any], source: str, origins: dict[str, str]) -> Set
         if not all(isinstance(item, str) for item in values[name]):
             raise SettingsError(f"{where(name)}: setting {name} must be a list of strings")
     return Settings(values, source, origins)
+
+
+def settings_or_exit(program: str) -> Settings:
+    """Settings for a command: on any problem one line naming the program, and exit status 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"{program}: settings error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def mask_url(url: str) -> str:

@@ -20,6 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from ooi_status.config import Settings
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception in one line for logs and messages: its first line, or its type when it has no text."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def describe_error(exc: BaseException) -> str:
+    """``Type: first line``: what a failed round or check records."""
+    return f"{type(exc).__name__}: {first_line(exc)}"
+
+
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     """The one switch for PostgreSQL-only features (advisory locks, SKIP LOCKED)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session

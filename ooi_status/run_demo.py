@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import inspect
 
 from ooi_status import demo, migrate
-from ooi_status.config import Settings, SettingsError, load_settings, mask_url
+from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases
 from ooi_status.keys import hash_api_key, new_api_key
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
@@ -161,11 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prepare-only", action="store_true", help="build and load the databases, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"ooi_status_demo: settings error: {exc}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit("ooi_status_demo")
     summary = prepare(settings, utcnow(), args.instruments, args.seed)
     key = new_api_key()
     if args.prepare_only:

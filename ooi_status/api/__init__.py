@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 from typing import Any
 
 from flask import Flask, g, request
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
-from ooi_status.config import Settings, SettingsError, load_settings
+from ooi_status.config import Settings, load_settings, settings_or_exit
 from ooi_status.db import Databases
 
 log = logging.getLogger(__name__)
@@ -123,11 +122,7 @@ def _app_for_gunicorn() -> Flask:
 
         patch_psycopg()
     _log_through_gunicorn()
-    try:
-        return create_app()
-    except SettingsError as exc:
-        print(f"ooi_status API: settings error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    return create_app(settings_or_exit("ooi_status API"))
 
 
 def __getattr__(name: str) -> Any:

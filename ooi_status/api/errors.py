@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from ooi_status.db import first_line
 from ooi_status.sources.base import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -97,11 +98,6 @@ def source_unavailable_message(exc: SourceUnavailable) -> str:
     return f"{detail}; try again shortly (see /health)"
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
-
-
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -127,7 +123,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def _database_down(exc: Exception) -> Response:
-        log.warning("database unavailable: %s", str(exc).splitlines()[0])
+        log.warning("database unavailable: %s", first_line(exc))
         return error_response(
             503, "database_unavailable", "a database did not answer; try again shortly (see /health)"
         )
@@ -140,7 +136,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> Response:
         # The constraint and the values are for the log: the statement is not the client's business.
-        log.warning("write refused by a database constraint: %s", _first_line(exc.orig))
+        log.warning("write refused by a database constraint: %s", first_line(exc.orig))
         return error_response(
             409,
             "conflict",
@@ -152,7 +148,7 @@ def init_app(app: Flask) -> None:
     def _database_error(exc: DBAPIError) -> Response:
         if exc.connection_invalidated:
             return _database_down(exc)
-        log.error("database error: %s", str(exc).splitlines()[0])
+        log.error("database error: %s", first_line(exc))
         return error_response(503, "database_error", "the database could not answer this request")
 
     @app.errorhandler(Exception)

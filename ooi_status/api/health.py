@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings
-from ooi_status.db import Databases
+from ooi_status.db import Databases, describe_error
 from ooi_status.model.monitor import MonitorHeartbeat
 from ooi_status.sources.base import SourceUnavailable, StreamSource
 from ooi_status.times import format_timestamp
@@ -28,16 +28,12 @@ PROBE_REFDES = "HEALTH-CHECK-PROBE"
 Check = dict[str, Any]
 
 
-def _failure(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-
-
 def database_check(engine: Callable[[], Engine]) -> Check:
     try:
         with engine().connect() as conn:
             conn.execute(text("select 1"))
     except (SQLAlchemyError, OSError) as exc:
-        return {"ok": False, "message": f"the database does not answer: {_failure(exc)}"}
+        return {"ok": False, "message": f"the database does not answer: {describe_error(exc)}"}
     return {"ok": True}
 
 
@@ -62,7 +58,7 @@ def heartbeat_check(engine: Callable[[], Engine], max_age: float, now: datetime)
         with Session(engine()) as session:
             beat = session.scalar(select(MonitorHeartbeat).where(MonitorHeartbeat.kind == "check"))
     except (SQLAlchemyError, OSError) as exc:
-        return {"ok": False, "message": f"cannot read the monitor heartbeat: {_failure(exc)}"}
+        return {"ok": False, "message": f"cannot read the monitor heartbeat: {describe_error(exc)}"}
     if beat is None:
         return {"ok": False, "max_age": max_age, "message": "the monitor has never completed a check round"}
     age = (now - beat.started_at).total_seconds()

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ooi_status.db import Databases
+from ooi_status.db import Databases, first_line
 from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, DeployedStream, MonitorHeartbeat, PendingUpdate
 from ooi_status.status import Status, rollup
 from ooi_status.times import utcnow
@@ -48,7 +48,7 @@ class MonitorCollector:
         try:
             families = list(self._families(utcnow()))
         except SQLAlchemyError as exc:
-            log.warning("metrics: monitor database unavailable: %s", str(exc).splitlines()[0])
+            log.warning("metrics: monitor database unavailable: %s", first_line(exc))
             up.add_metric([], 0)
             yield up
             return

@@ -18,10 +18,10 @@ import sys
 from sqlalchemy.exc import SQLAlchemyError
 
 from ooi_status import migrate
-from ooi_status.config import Settings, SettingsError, load_settings, mask_url
-from ooi_status.db import Databases, normalize_url
+from ooi_status.config import Settings, mask_url, settings_or_exit
+from ooi_status.db import Databases, describe_error, normalize_url
 from ooi_status.keys import hash_api_key, new_api_key
-from ooi_status.monitor.daemon import Daemon, configure_logging, describe, run_once
+from ooi_status.monitor.daemon import Daemon, configure_logging, run_once
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
 
 log = logging.getLogger("ooi_status.monitor")
@@ -38,15 +38,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def settings_or_exit() -> Settings:
-    """Load settings; on any problem print one line and exit with status 2."""
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        print(f"ooi_status_monitor: settings error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
 def migrate_if_configured(settings: Settings) -> None:
     """AUTO_MIGRATE: bring the monitor schema up to date (``alembic upgrade head``) before starting.
 
@@ -59,7 +50,7 @@ def migrate_if_configured(settings: Settings) -> None:
     try:
         migrate.upgrade(settings.MONITOR_URL)
     except (SQLAlchemyError, OSError) as exc:
-        log.error("monitor schema not migrated: %s", describe(exc))
+        log.error("monitor schema not migrated: %s", describe_error(exc))
 
 
 def load_expected(settings: Settings, path: str) -> int:
@@ -76,7 +67,7 @@ def load_expected(settings: Settings, path: str) -> int:
     except SQLAlchemyError as exc:
         print(
             f"ooi_status_monitor: {path}: nothing written: the monitor database "
-            f"{mask_url(settings.MONITOR_URL)} refused: {describe(exc)} "
+            f"{mask_url(settings.MONITOR_URL)} refused: {describe_error(exc)} "
             "(is its schema there? alembic upgrade head)",
             file=sys.stderr,
         )
@@ -104,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.new_api_key is not None:
         return print_new_key(args.new_api_key)
-    settings = settings_or_exit()
+    settings = settings_or_exit("ooi_status_monitor")
     configure_logging(settings)
     migrate_if_configured(settings)
     if args.expected:

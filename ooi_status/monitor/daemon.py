@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ooi_status import demo
 from ooi_status.config import Settings, SettingsError, load_settings
-from ooi_status.db import Databases
+from ooi_status.db import Databases, describe_error
 from ooi_status.monitor.check import CheckMemory, MonitorSource, run_round
 from ooi_status.monitor.delivery import EventsClient, deliver_due
 from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
@@ -42,11 +42,6 @@ log = logging.getLogger("ooi_status.monitor")
 
 #: Failures of a dependency: the round is skipped with one log line.
 DEPENDENCY_ERRORS = (SourceUnavailable, SQLAlchemyError, OSError)
-
-
-def describe(exc: BaseException) -> str:
-    first = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {first[0] if first else 'no detail'}"
 
 
 class Monitor:
@@ -82,10 +77,10 @@ class Monitor:
             with self.databases.monitor_session() as session, session.begin():
                 report = run_round(self.source(), session, now, self.settings, self.memory)
         except DEPENDENCY_ERRORS as exc:
-            return self._failed(CHECK, now, started, describe(exc))
+            return self._failed(CHECK, now, started, describe_error(exc))
         except Exception as exc:  # a bug must not stop the monitor: logged whole, round skipped
             log.exception("check round failed")
-            return self._failed(CHECK, now, started, describe(exc))
+            return self._failed(CHECK, now, started, describe_error(exc))
         log.info(
             "check round: %d streams checked, %d changes, %d events queued, %d skipped, %.2f s",
             report.streams_checked, report.changes, report.events_queued, report.skipped, report.duration,
@@ -106,10 +101,10 @@ class Monitor:
                         events_failed=report.failed, events_dead=report.dead,
                     )  # fmt: skip
         except DEPENDENCY_ERRORS as exc:
-            return self._failed(DELIVER, now, started, describe(exc))
+            return self._failed(DELIVER, now, started, describe_error(exc))
         except Exception as exc:
             log.exception("delivery round failed")
-            return self._failed(DELIVER, now, started, describe(exc))
+            return self._failed(DELIVER, now, started, describe_error(exc))
         return not report.unreachable
 
     def _failed(self, kind: str, now: datetime, started: float, error: str) -> bool:
@@ -119,7 +114,7 @@ class Monitor:
             with self.databases.monitor_session() as session, session.begin():
                 write_heartbeat(session, kind, now, time.monotonic() - started, ok=False, error=error[:2000])
         except DEPENDENCY_ERRORS as exc:
-            log.debug("heartbeat not written: %s", describe(exc))
+            log.debug("heartbeat not written: %s", describe_error(exc))
         return False
 
     def close(self) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from ooi_status.config import Settings
-from ooi_status.db import normalize_url
+from ooi_status.db import first_line, normalize_url
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class AdvisoryLock:
         try:
             conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         except SQLAlchemyError as exc:
-            log.warning("leader lock: the monitor database does not answer: %s", str(exc).splitlines()[0])
+            log.warning("leader lock: the monitor database does not answer: %s", first_line(exc))
             return False
         try:
             got = bool(

@@ -17,6 +17,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
 
+from ooi_status.db import first_line
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
     BinRow,
@@ -243,7 +244,7 @@ def connected(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as conn:
             yield conn
     except DBAPIError as exc:
-        raise SourceUnavailable(f"{where(engine)}: {str(exc).splitlines()[0]}") from exc
+        raise SourceUnavailable(f"{where(engine)}: {first_line(exc)}") from exc
 
 
 def where(engine: Engine) -> str:
