@@ -25,9 +25,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from benchmarks.common import DEFAULT_POSTGRES, postgres_database
+from benchmarks.common import add_database_arguments, analyze, backends, postgres_database
 from ooi_status import demo
 from ooi_status.api import create_app, current_databases
 from ooi_status.config import load_settings
@@ -50,12 +50,7 @@ def load(url: str) -> None:
     engine = create_engine(url)
     try:
         demo.write_observatory(engine, demo.ten_year_observatory())
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
+        analyze(engine)
     finally:
         engine.dispose()
 
@@ -122,15 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.availability", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    add_database_arguments(parser)
     parser.add_argument("--runs", type=int, default=50, help="measured requests per figure (default 50)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests first (default 5)")
-    parser.add_argument(
-        "--postgres", default=DEFAULT_POSTGRES, help="server URL (a database is created on it)"
-    )
     args = parser.parse_args(argv)
-    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    figures = {backend: run(backend, args) for backend in backends}
+    chosen = backends(args)
+    figures = {backend: run(backend, args) for backend in chosen}
     print(table(figures))
     targets = {figure: target for figure, (_, target) in FIGURES.items()}
     print(json.dumps({"scenario": "ooi-10y", "runs": args.runs, "figures": figures, "targets_ms": targets}))

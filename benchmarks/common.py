@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 DEFAULT_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
@@ -39,3 +40,25 @@ def postgres_database(server_url: str) -> Iterator[str]:
     """One fresh database on the server, dropped afterwards."""
     with postgres_databases(server_url, "db") as urls:
         yield urls["db"]
+
+
+def analyze(engine: Engine) -> None:
+    """Planner statistics, as autovacuum (or a scheduled ANALYZE) keeps them in production."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--backend and --postgres, as every scenario that runs on both databases takes them."""
+    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument(
+        "--postgres", default=DEFAULT_POSTGRES, help="server URL (databases are created on it)"
+    )
+
+
+def backends(args: argparse.Namespace) -> list[str]:
+    return ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from benchmarks.common import DEFAULT_POSTGRES, postgres_database
+from benchmarks.common import add_database_arguments, backends, postgres_database
 from ooi_status import migrate
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
@@ -275,20 +275,17 @@ def table(figures: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.delivery", description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    add_database_arguments(parser)
     parser.add_argument("--events", type=int, default=10_000, help="events queued (default 10000)")
     parser.add_argument("--assets", type=int, default=500, help="assets they are spread over (default 500)")
     parser.add_argument("--runs", type=int, default=3, help="throughput runs, median reported (default 3)")
     parser.add_argument("--outage", type=float, default=30.0, help="seconds of 503 answers (default 30)")
     parser.add_argument("--pause", type=float, default=0.2, help="real pause between idle rounds (s)")
     parser.add_argument("--max-rounds", type=int, default=2000, help="bound on rounds per run")
-    parser.add_argument(
-        "--postgres", default=DEFAULT_POSTGRES, help="server URL (a database is created on it)"
-    )
     args = parser.parse_args(argv)
-    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
+    chosen = backends(args)
     figures = {}
-    for backend in backends:
+    for backend in chosen:
         figures[backend] = run(backend, args)
         print(f"{backend}: done", file=sys.stderr)
     print(table(figures, args))

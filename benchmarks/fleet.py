@@ -39,10 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text, update
+from sqlalchemy import Engine, create_engine, update
 from sqlalchemy.orm import Session
 
-from benchmarks.common import DEFAULT_POSTGRES, postgres_database
+from benchmarks.common import add_database_arguments, analyze, backends, postgres_database
 from ooi_status import demo
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
@@ -76,16 +76,6 @@ def target(figure: str, streams: int) -> float | None:
 @contextmanager
 def sqlite_database(folder: Path, name: str) -> Iterator[str]:
     yield f"sqlite:///{folder / f'{name}_{uuid.uuid4().hex[:6]}.sqlite'}"
-
-
-def analyze(engine: Engine) -> None:
-    """Planner statistics, as autovacuum (or a scheduled ANALYZE) keeps them in production."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    else:
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
 
 
 def load_metadata(url: str, instruments: int) -> None:
@@ -298,7 +288,7 @@ def stream_counts(value: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet", description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=["postgresql", "sqlite", "both"], default="both")
+    add_database_arguments(parser)
     parser.add_argument(
         "--streams",
         type=stream_counts,
@@ -315,14 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         default=200,
         help="steady rounds for the memory figure; 0 skips it (default 200, the spec asks 1000)",
     )
-    parser.add_argument(
-        "--postgres", default=DEFAULT_POSTGRES, help="server URL (databases are created on it)"
-    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.first_runs < 1:
         parser.error("--runs and --first-runs must be at least 1")
-    backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
-    results = [result for backend in backends for result in run(backend, args)]
+    chosen = backends(args)
+    results = [result for backend in chosen for result in run(backend, args)]
     print(table(results))
     targets = {figure: {str(n): s for n, s in limits.items()} for figure, limits in TARGETS.items()}
     print(
