@@ -126,6 +126,24 @@ def test_check_and_deliver_steps_end_to_end(demo_settings, monitor_db, events_se
     assert beats["deliver"].ok and beats["deliver"].events_delivered == len(events) - first_events
 
 
+def test_each_round_logs_one_info_line_with_its_figures(demo_settings, now, caplog):
+    caplog.set_level("INFO", logger="ooi_status")
+    monitor = Monitor(demo_settings, clock=lambda: now)
+    try:
+        monitor.check()
+        caplog.clear()
+        monitor.check()  # a steady round: nothing new to announce
+    finally:
+        monitor.close()
+    lines = [r for r in caplog.records if r.levelname == "INFO"]
+    assert len(lines) == 1
+    assert re.fullmatch(
+        r"check round: \d+ streams checked, 0 changes, 0 events queued, 0 skipped, [\d.]+ s",
+        lines[0].getMessage(),
+    )
+    assert not [r for r in caplog.records if r.name.startswith("ooi_status") and r.levelno > 20]
+
+
 def test_an_unreachable_metadata_database_skips_the_round_and_records_it(
     demo_settings, monitor_db, now, caplog
 ):
