@@ -21,6 +21,7 @@ MONITOR_TABLES = {
     "status_history",
     "pending_update",
     "monitor_heartbeat",
+    "silence",
 }
 
 

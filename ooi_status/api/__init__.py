@@ -58,9 +58,27 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
 
 def blueprints() -> list[Any]:
     """Every blueprint of the API, in one visible table (api/views/, one module per resource family)."""
-    from ooi_status.api.views import availability, deployed, expected, instruments, operations, streams, web
+    from ooi_status.api.views import (
+        availability,
+        deployed,
+        expected,
+        instruments,
+        operations,
+        silences,
+        streams,
+        web,
+    )
 
-    return [expected.bp, deployed.bp, streams.bp, instruments.bp, operations.bp, availability.bp, web.bp]
+    return [
+        expected.bp,
+        deployed.bp,
+        streams.bp,
+        instruments.bp,
+        silences.bp,
+        operations.bp,
+        availability.bp,
+        web.bp,
+    ]
 
 
 def monitor_session() -> Session:

@@ -316,3 +316,30 @@ def document() -> dict[str, Any]:
             },
         },
     }
+
+
+# --- silences and maintenance windows ------------------------------------------------------------
+
+SILENCE_ID = _path("silence_id", "silence id")
+SILENCE = _json(ref("Silence"), "the silence")
+SILENCED_FILTER = _query(
+    "silenced", "true: only silenced; false: only not silenced (empty: no filter)", type="string",
+    enum=["true", "false", "TRUE", "FALSE", "True", "False", ""],
+)  # fmt: skip
+for _listing in ("/stream", "/instrument"):
+    PATHS[_listing]["get"]["parameters"].append(SILENCED_FILTER)
+
+_create_silence = _write("Silence streams for a time: a maintenance window", SILENCE, [], "NewSilence")
+_create_silence["responses"]["201"] = _create_silence["responses"].pop("200")
+_create_silence["responses"]["201"]["description"] = "the silence created, with its id"
+_end_silence = _write("End a silence now (the row is kept for audit)", SILENCE, [SILENCE_ID])
+_end_silence["responses"]["409"] = _json(ref("Error"), "the silence is already over")
+PATHS["/silence"] = {
+    "get": _read(
+        "Active and upcoming silences (with all=true, ended ones too)",
+        _json(ref("SilenceList"), "silences by start"),
+        [_query("all", "true: include ended silences", type="string", enum=["true", "false", ""])],
+    ),
+    "post": _create_silence,
+}
+PATHS["/silence/{silence_id}"] = {"delete": _end_silence}

@@ -159,3 +159,70 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Availability": _object({"availability": {"type": "array", "items": _AVAILABILITY_MEASURE}}),
 }
+
+
+# --- silences and maintenance windows ------------------------------------------------------------
+
+SILENCE_STATES = ["upcoming", "active", "ended"]
+_SILENCE_MARK = nullable(
+    _object(
+        {
+            "id": ID,
+            "until": {**TIMESTAMP, "description": "when the silence ends (UTC)"},
+            "reason": {"type": "string"},
+        }
+    ),
+    "the silence in force (the one ending last when several are); null when not silenced",
+)
+_DEPLOYED["properties"]["silenced"] = _SILENCE_MARK
+_DEPLOYED["required"].append("silenced")
+_INSTRUMENT["properties"]["silenced"] = {
+    **_SILENCE_MARK,
+    "description": "set when every stream listed is silenced: the silence among theirs ending first",
+}
+_INSTRUMENT["required"].append("silenced")
+_OPTIONAL_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True}
+SCHEMAS["Silence"] = _object(
+    {
+        "id": ID,
+        "refdes": {"type": "string", "example": "CE01ISSM-MFD35", "description": "site, node or instrument"},
+        "method": nullable({"type": "string"}, "delivery method, exact; null = every method"),
+        "stream": nullable({"type": "string"}, "stream name, exact; null = every stream"),
+        "starts_at": TIMESTAMP,
+        "ends_at": TIMESTAMP,
+        "reason": {"type": "string"},
+        "created_by": {"type": "string", "description": "name of the API key that created it"},
+        "created_at": TIMESTAMP,
+        "ended_at": nullable(TIMESTAMP, "when it was ended early with DELETE; null otherwise"),
+        "state": {"type": "string", "enum": SILENCE_STATES},
+    }
+)
+SCHEMAS["SilenceList"] = _object({"silences": {"type": "array", "items": ref("Silence")}})
+SCHEMAS["NewSilence"] = {
+    "type": "object",
+    "properties": {
+        "refdes": {
+            "type": "string",
+            "maxLength": 100,
+            "description": "prefix: a site (CE01ISSM), a node (CE01ISSM-MFD35) or an instrument; "
+            "must name at least one known instrument",
+            "example": "CE01ISSM-MFD35",
+        },
+        "method": {**_OPTIONAL_TEXT, "maxLength": 255, "description": "a known delivery method, exact"},
+        "stream": {**_OPTIONAL_TEXT, "maxLength": 255, "description": "a known stream name, exact"},
+        "starts_at": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "ISO 8601; default now",
+        },
+        "ends_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601; after starts_at and after now",
+        },
+        "reason": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 2000},
+    },
+    "required": ["refdes", "ends_at", "reason"],
+    "additionalProperties": False,
+}

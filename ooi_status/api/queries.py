@@ -1,14 +1,16 @@
 """What the API reads from the monitor schema: set-based, a fixed number of queries per request.
 
-A list of deployed streams is two queries whatever its length: one row per stream (with
-its instrument's name) and the few expected streams those rows refer to. Rows are plain
+A list of deployed streams is three queries whatever its length: one row per stream (with
+its instrument's name), the few expected streams those rows refer to, and the silences in
+force. Rows are plain
 column tuples, not ORM objects, so 12,000 of them load in milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
@@ -17,7 +19,10 @@ from sqlalchemy.orm import Session
 from ooi_status.api.errors import NotFound
 from ooi_status.api.validation import StreamFilter
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
+from ooi_status.silence_store import load_silences
+from ooi_status.silences import SilenceRule, silence_for
 from ooi_status.status import rollup
+from ooi_status.times import utcnow
 
 DS, ES, RD = DeployedStream, ExpectedStream, ReferenceDesignator
 # Lists are read through the tables, not the mapped classes: plain rows, no ORM loading step.
@@ -26,10 +31,16 @@ _DS, _ES, _RD = DS.__table__.c, ES.__table__.c, RD.__table__.c
 
 @dataclass(frozen=True, slots=True)
 class StreamList:
-    """Deployed-stream rows and the expected streams they refer to, by id."""
+    """Deployed-stream rows, the expected streams they refer to, by id, and the silences in
+    force on them, by stream id."""
 
     rows: Sequence[Row[Any]]
     expected: dict[int, ExpectedStream]
+    silences: Mapping[int, SilenceRule] = field(default_factory=dict)
+
+    def only(self, rows: Sequence[Row[Any]]) -> StreamList:
+        """The same listing restricted to ``rows``."""
+        return StreamList(rows, self.expected, self.silences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +50,15 @@ class Instrument:
     refdes: str
     overall: str
     streams: StreamList
+
+    @property
+    def silenced(self) -> SilenceRule | None:
+        """Silenced when every stream listed is: the silence among theirs that ends first
+        (when the instrument stops being wholly silenced)."""
+        rules = [self.streams.silences.get(row.id) for row in self.streams.rows]
+        if not rules or None in rules:
+            return None
+        return min(rules, key=lambda rule: (rule.ends_at, rule.id))  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +102,39 @@ def _filtered(query: Select[Any], where: StreamFilter, *, with_status: bool = Tr
     return query
 
 
-def _with_expected(session: Session, rows: Sequence[Row[Any]]) -> StreamList:
+def _with_expected(session: Session, rows: Sequence[Row[Any]], now: datetime | None = None) -> StreamList:
     ids = {row.expected_id for row in rows}
     expected = session.scalars(select(ES).where(ES.id.in_(ids))).all() if ids else []
-    return StreamList(rows, {item.id: item for item in expected})
+    by_id = {item.id: item for item in expected}
+    return StreamList(rows, by_id, _silences(session, rows, by_id, now or utcnow()))
+
+
+def _silences(
+    session: Session, rows: Sequence[Row[Any]], expected: dict[int, ExpectedStream], now: datetime
+) -> dict[int, SilenceRule]:
+    """The silence in force on each row at ``now`` (one query; none when nothing is silenced)."""
+    rules = load_silences(session, now, now + timedelta(microseconds=1)) if rows else []
+    if not rules:
+        return {}
+    found = {}
+    for row in rows:
+        exp = expected[row.expected_id]
+        rule = silence_for(rules, row.refdes, exp.method, exp.name, now)
+        if rule is not None:
+            found[row.id] = rule
+    return found
+
+
+def _silenced_only(listing: StreamList, silenced: bool | None) -> StreamList:
+    if silenced is None:
+        return listing
+    return listing.only([row for row in listing.rows if (row.id in listing.silences) == silenced])
 
 
 def streams(session: Session, where: StreamFilter) -> StreamList:
     """Deployed streams matching the filter, by id."""
     rows = session.execute(_filtered(_stream_select(), where).order_by(_DS.id)).all()
-    return _with_expected(session, rows)
+    return _silenced_only(_with_expected(session, rows), where.silenced)
 
 
 def stream(session: Session, stream_id: int) -> StreamList:
@@ -106,11 +149,12 @@ def _group(listing: StreamList) -> dict[str, StreamList]:
     groups: dict[str, list[Row[Any]]] = {}
     for row in listing.rows:
         groups.setdefault(row.refdes, []).append(row)
-    return {refdes: StreamList(rows, listing.expected) for refdes, rows in sorted(groups.items())}
+    return {refdes: listing.only(rows) for refdes, rows in sorted(groups.items())}
 
 
 def instruments(session: Session, where: StreamFilter) -> list[Instrument]:
-    """Instruments with the streams matching refdes/method/stream; ``status`` selects by rollup.
+    """Instruments with the streams matching refdes/method/stream; ``status`` and ``silenced``
+    select by the instrument's rollup and silence.
 
     The rollup is over the streams listed, so ``overall`` always agrees with ``status``.
     """
@@ -119,7 +163,12 @@ def instruments(session: Session, where: StreamFilter) -> list[Instrument]:
         Instrument(refdes, rollup(row.status for row in group.rows), group)
         for refdes, group in _group(_with_expected(session, rows)).items()
     ]
-    return [item for item in found if where.status is None or item.overall == where.status]
+    return [
+        item
+        for item in found
+        if (where.status is None or item.overall == where.status)
+        and (where.silenced is None or (item.silenced is not None) == where.silenced)
+    ]
 
 
 def _refdes_name(session: Session, refdes_id: int) -> str:

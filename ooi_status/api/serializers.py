@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from ooi_status.api.queries import HistoryPage, Instrument, StreamList
-from ooi_status.model.monitor import ExpectedStream, StatusHistory
+from ooi_status.model.monitor import ExpectedStream, Silence, StatusHistory
+from ooi_status.silences import SilenceRule, state
 from ooi_status.times import format_timestamp
 
 
@@ -31,10 +32,20 @@ def expected_stream(item: ExpectedStream) -> dict[str, Any]:
     }
 
 
-def deployed_stream(row: Any, expected: dict[str, Any], stamp: Any = timestamp) -> dict[str, Any]:
+def silence_mark(rule: SilenceRule | None) -> dict[str, Any] | None:
+    """What a stream or instrument shows of the silence in force on it: ``{"id", "until", "reason"}``."""
+    if rule is None:
+        return None
+    return {"id": rule.id, "until": timestamp(rule.ends_at), "reason": rule.reason}
+
+
+def deployed_stream(
+    row: Any, expected: dict[str, Any], stamp: Any = timestamp, silence: SilenceRule | None = None
+) -> dict[str, Any]:
     """A deployed stream (a row of queries.StreamList) with its expected stream, already serialized.
 
-    ``stamp`` formats its timestamps (a memoizing one for long lists, see deployed_streams).
+    ``stamp`` formats its timestamps (a memoizing one for long lists, see deployed_streams);
+    ``silence`` is the one in force on it.
     """
     return {
         "id": row.id,
@@ -48,6 +59,7 @@ def deployed_stream(row: Any, expected: dict[str, Any], stamp: Any = timestamp) 
         "status_time": stamp(row.status_time),
         "last_data_time": stamp(row.last_data_time),
         "measured_rate": row.measured_rate,
+        "silenced": silence_mark(silence),
     }
 
 
@@ -66,12 +78,39 @@ def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
             text = formatted[moment] = timestamp(moment)
         return text
 
-    return [deployed_stream(row, expected[row.expected_id], stamp) for row in listing.rows]
+    silences = listing.silences
+    return [
+        deployed_stream(row, expected[row.expected_id], stamp, silences.get(row.id)) for row in listing.rows
+    ]
 
 
 def instrument(item: Instrument) -> dict[str, Any]:
-    """``{"overall": status, "status": [deployed streams]}``."""
-    return {"overall": item.overall, "status": deployed_streams(item.streams)}
+    """``{"overall": status, "status": [deployed streams], "silenced": silence or null}``."""
+    return {
+        "overall": item.overall,
+        "status": deployed_streams(item.streams),
+        "silenced": silence_mark(item.silenced),
+    }
+
+
+def silence(item: Silence, now: datetime) -> dict[str, Any]:
+    """A silence as stored, with its ``state`` at ``now``: upcoming, active or ended."""
+    rule = SilenceRule(
+        item.id, item.refdes, item.method, item.stream, item.starts_at, item.ends_at, item.reason
+    )
+    return {
+        "id": item.id,
+        "refdes": item.refdes,
+        "method": item.method,
+        "stream": item.stream,
+        "starts_at": timestamp(item.starts_at),
+        "ends_at": timestamp(item.ends_at),
+        "reason": item.reason,
+        "created_by": item.created_by,
+        "created_at": timestamp(item.created_at),
+        "ended_at": timestamp(item.ended_at),
+        "state": state(rule, now),
+    }
 
 
 def history_entry(entry: StatusHistory) -> dict[str, Any]:

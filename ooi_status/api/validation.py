@@ -108,12 +108,14 @@ def patch_changes(body: Mapping[str, Any], url_id: int, *, nullable: bool) -> di
 
 @dataclass(frozen=True, slots=True)
 class StreamFilter:
-    """Filters of /stream and /instrument: substrings, case-insensitive; status exact."""
+    """Filters of /stream and /instrument: substrings, case-insensitive; status exact;
+    silenced true/false (None: either)."""
 
     refdes: str | None = None
     method: str | None = None
     stream: str | None = None
     status: str | None = None
+    silenced: bool | None = None
 
 
 def _text_arg(args: Mapping[str, str], name: str) -> str | None:
@@ -126,8 +128,20 @@ def stream_filter(args: Mapping[str, str]) -> StreamFilter:
     if status is not None and status not in STATUSES:
         raise BadRequest(f"status: unknown status {status!r}; use one of {', '.join(STATUSES)}")
     return StreamFilter(
-        _text_arg(args, "refdes"), _text_arg(args, "method"), _text_arg(args, "stream"), status
+        _text_arg(args, "refdes"),
+        _text_arg(args, "method"),
+        _text_arg(args, "stream"),
+        status,
+        boolean_arg(args, "silenced"),
     )
+
+
+def boolean_arg(args: Mapping[str, str], name: str) -> bool | None:
+    """``true`` or ``false``, case-insensitive; absent or empty: None."""
+    value = (_text_arg(args, name) or "").lower()
+    if value not in ("", "true", "false"):
+        raise BadRequest(f"{name}: must be true or false, got {value[:20]!r}")
+    return None if not value else value == "true"
 
 
 def expected_filter(args: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -140,3 +140,25 @@ class MonitorHeartbeat(MonitorBase):
     events_failed: Mapped[int] = mapped_column(Integer, default=0)
     events_dead: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Silence(MonitorBase):
+    """A silence or maintenance window: streams under a reference-designator prefix, for a time.
+
+    ``refdes`` is a prefix: a site (``CE01ISSM``), a node (``CE01ISSM-MFD35``) or one
+    instrument; ``method`` and ``stream`` narrow it (None = any). Rows are never deleted:
+    ending one early sets ``ended_at`` and moves ``ends_at`` to that moment (ooi_status.silences).
+    """
+
+    __tablename__ = "silence"
+    __table_args__ = (Index("ix_silence_ends_at", "ends_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refdes: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str | None] = mapped_column(String(255))
+    stream: Mapped[str | None] = mapped_column(String(255))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

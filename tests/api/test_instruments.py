@@ -13,7 +13,7 @@ def test_instruments_with_rollup_status(client, fleet):
         ADCP: "operational",
     }
     ctd = body[CTD]
-    assert list(ctd) == ["overall", "status"]
+    assert list(ctd) == ["overall", "status", "silenced"]
     assert [s["id"] for s in ctd["status"]] == [
         fleet["ctd_sample"],
         fleet["ctd_hardware"],
@@ -60,7 +60,11 @@ def test_instrument_without_streams_is_not_tracked(client, fleet, monitor_db):
 
     with Session(monitor_db.engine) as session, session.begin():
         ident = instrument(session, "GP05MOAS-GL523-04-CTDGVM000").id
-    assert client.get(f"/instrument/{ident}").get_json() == {"overall": "notTracked", "status": []}
+    assert client.get(f"/instrument/{ident}").get_json() == {
+        "overall": "notTracked",
+        "status": [],
+        "silenced": None,
+    }
 
 
 def test_disable_and_enable_an_instrument_by_refdes(client, fleet, auth):
