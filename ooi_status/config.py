@@ -34,11 +34,14 @@ _NULLABLE_TYPES: dict[str, type] = {
     "CASSANDRA_USERNAME": str,
     "CASSANDRA_PASSWORD": str,
     "HEALTH_MAX_HEARTBEAT_AGE": float,
+    "SMTP_USERNAME": str,
+    "SMTP_PASSWORD": str,
 }
 _CHOICES = {
     "AUTO_MIGRATE": ("sqlite", "always", "never"),
     "STREAM_SOURCE": ("postgres", "cassandra"),
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+    "SMTP_SECURITY": ("none", "starttls", "tls"),
 }
 _POSITIVE = (
     "CHECK_INTERVAL",
@@ -51,6 +54,10 @@ _POSITIVE = (
     "CASSANDRA_REQUEST_TIMEOUT",
     "DELIVERY_BATCH_SIZE",
     "CLAIM_LEASE",
+    "NOTIFY_GROUP_MIN",
+    "FLAP_CHANGES",
+    "FLAP_WINDOW",
+    "SMTP_PORT",
 )
 
 
@@ -250,6 +257,11 @@ def _finish(values: dict[str, Any], source: str, origins: dict[str, str]) -> Set
     for name in _POSITIVE:
         if values[name] <= 0:
             raise SettingsError(f"{where(name)}: setting {name} must be greater than 0, got {values[name]!r}")
+    if not 0 <= values["DIGEST_HOUR"] <= 23:
+        raise SettingsError(
+            f"{where('DIGEST_HOUR')}: setting DIGEST_HOUR must be an hour from 0 to 23, "
+            f"got {values['DIGEST_HOUR']!r}"
+        )
     for name in ("MONITORED_METHODS", "WEBHOOK_URLS", "CASSANDRA_CONTACT_POINTS"):
         if not all(isinstance(item, str) for item in values[name]):
             raise SettingsError(f"{where(name)}: setting {name} must be a list of strings")

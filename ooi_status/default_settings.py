@@ -65,6 +65,30 @@ DELIVERY_BATCH_SIZE = 5000
 # Extra URLs that receive every status event as JSON (same outbox rules).
 WEBHOOK_URLS = []
 
+# --- notifications for people (e-mail and chat) --------------------------------
+# Base URL of the web page, for the instrument links in messages (no trailing slash needed).
+PUBLIC_URL = "http://localhost:9000"
+# Instruments of one node changing in one round that make a single summary line for the node.
+NOTIFY_GROUP_MIN = 3
+# Status changes within FLAP_WINDOW that make a stream flapping (held out of immediate messages).
+FLAP_CHANGES = 4
+# Seconds of the flapping window; a flapping stream is notified again once stable this long.
+FLAP_WINDOW = 3600
+# Hour of the day (UTC, 0-23) at which the daily digest is sent.
+DIGEST_HOUR = 7
+# SMTP server that sends the e-mail messages.
+SMTP_HOST = "localhost"
+# Its port (25, 587 for STARTTLS, 465 for TLS).
+SMTP_PORT = 25
+# Transport security: "none", "starttls" (upgrade after connecting) or "tls" (TLS from the start).
+SMTP_SECURITY = "none"
+# User name for SMTP AUTH, or None to send without logging in.
+SMTP_USERNAME = None
+# Password for SMTP AUTH (never logged).
+SMTP_PASSWORD = None
+# Sender address of the e-mail messages.
+EMAIL_FROM = "ooi_status@localhost"
+
 # --- availability (AVAILABILITY.md) -----------------------------------------
 # Gap threshold as a fraction of the window ("0.1% of the deployment time").
 GAP_THRESHOLD_FRACTION = 0.001

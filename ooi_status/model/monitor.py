@@ -22,6 +22,17 @@ NAMING_CONVENTION = {
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 #: The outbox sink of the OOI events API; a webhook row names its URL instead.
 EVENTS_SINK = "events"
+#: Outbox sinks of messages for people: "mailto:<address>", "chat:<webhook URL>".
+EMAIL_PREFIX, CHAT_PREFIX = "mailto:", "chat:"
+
+
+def sink_kind(sink: str) -> str:
+    """The kind of an outbox sink: events, webhook, email or chat."""
+    if sink == EVENTS_SINK:
+        return "events"
+    if sink.startswith(EMAIL_PREFIX):
+        return "email"
+    return "chat" if sink.startswith(CHAT_PREFIX) else "webhook"
 
 
 class MonitorBase(DeclarativeBase):
@@ -77,6 +88,8 @@ class DeployedStream(MonitorBase):
     rate_base_count: Mapped[int | None] = mapped_column(BigInteger)
     rate_base_time: Mapped[datetime | None]
     measured_rate: Mapped[float | None] = mapped_column(Float)
+    # Set while the stream is flapping (ooi_status.notify.flapping): when it started.
+    flapping_since: Mapped[datetime | None]
 
     reference_designator: Mapped[ReferenceDesignator] = relationship(back_populates="streams")
     expected_stream: Mapped[ExpectedStream] = relationship()
@@ -162,3 +175,31 @@ class Silence(MonitorBase):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+class Subscription(MonitorBase):
+    """Who is told in words about status changes: an e-mail address or a chat webhook.
+
+    ``match`` is a reference-designator prefix ("" = everything); ``min_status`` the least
+    severe status that is worth a message; ``mode`` immediate, digest or both.
+    ``last_digest_at`` is when the last daily digest was queued (None: never).
+    """
+
+    __tablename__ = "subscription"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(1024))
+    match: Mapped[str] = mapped_column(String(100), default="")
+    min_status: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_digest_at: Mapped[datetime | None]
+
+
+class NotifyState(MonitorBase):
+    """Named moments of the notification steps; "round": status history up to it was notified."""
+
+    __tablename__ = "notify_state"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime]

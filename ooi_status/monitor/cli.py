@@ -5,6 +5,8 @@
                                           (0: every dependency answered; 1: one did not)
     ooi_status_monitor --expected=FILE    load expected-stream intervals (CSV) and exit
     ooi_status_monitor --new-api-key NAME print a new API key and its settings line
+    ooi_status_monitor --notify-preview   print what the next notification step and the
+                                          next daily digests would send, and exit
 
 Exit status 2: bad settings or arguments (one line names the setting and the file).
 """
@@ -14,15 +16,23 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ooi_status import migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases, describe_error, normalize_url
 from ooi_status.keys import hash_api_key, new_api_key
 from ooi_status.monitor.daemon import Daemon, configure_logging, run_once
+from ooi_status.monitor.digest_facts import digest_facts
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
+from ooi_status.monitor.notify import plan_round
+from ooi_status.notify.digest import digest_message
+from ooi_status.notify.messages import Audience, Message, format_time
+from ooi_status.notify.subscriptions import audiences
+from ooi_status.times import utcnow
 
 log = logging.getLogger("ooi_status.monitor")
 
@@ -35,6 +45,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     action.add_argument("--expected", metavar="FILE.csv", help="load expected-stream intervals and exit")
     action.add_argument("--once", action="store_true", help="run one check and one delivery round and exit")
     action.add_argument("--new-api-key", metavar="NAME", help="print a new API key for writes and exit")
+    action.add_argument(
+        "--notify-preview", action="store_true", help="print the next round's messages and the next digests"
+    )
     return parser.parse_args(argv)
 
 
@@ -81,6 +94,42 @@ def load_expected(settings: Settings, path: str) -> int:
     return 0
 
 
+def notify_preview(settings: Settings, now: datetime | None = None) -> int:
+    """Print, without sending or writing anything, the messages the notification step would
+    queue now (the status changes since the last notified round) and every digest
+    subscription's next digest as it would read now."""
+    now = now or utcnow()
+    databases = Databases(settings)
+    try:
+        with databases.monitor_session() as session:
+            plan = plan_round(session, now, settings)
+            digests = [
+                (who, digest_message(digest_facts(session, now), who)) for who in digest_audiences(session)
+            ]
+            session.rollback()
+    except SQLAlchemyError as exc:
+        print(f"ooi_status_monitor: --notify-preview: {describe_error(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        databases.dispose()
+    print(f"== Next round: changes since {format_time(plan.start)}: {len(plan.messages)} message(s)")
+    _print_messages(plan.messages)
+    print(f"\n== Next daily digests ({settings.DIGEST_HOUR:02d}:00 UTC): {len(digests)} message(s)")
+    _print_messages(digests)
+    return 0
+
+
+def digest_audiences(session: Session) -> list[Audience]:
+    return [who for who, _row in audiences(session, ("digest", "both"))]
+
+
+def _print_messages(messages: list[tuple[Audience, Message]]) -> None:
+    for who, message in messages:
+        print(f"\n--- subscription {who.id}: {who.kind} to {who.target}")
+        print(f"Subject: {message.subject}\n")
+        print(message.text, end="")
+
+
 def print_new_key(name: str) -> int:
     if not name.strip():
         print("ooi_status_monitor: --new-api-key needs a name, e.g. --new-api-key ops", file=sys.stderr)
@@ -100,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     migrate_if_configured(settings)
     if args.expected:
         return load_expected(settings, args.expected)
+    if args.notify_preview:
+        return notify_preview(settings)
     log.info(
         "monitor database %s, metadata %s (%s)",
         mask_url(settings.MONITOR_URL), mask_url(settings.METADATA_URL), settings.STREAM_SOURCE,

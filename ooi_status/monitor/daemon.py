@@ -32,9 +32,11 @@ from ooi_status import demo
 from ooi_status.config import Settings, SettingsError, load_settings
 from ooi_status.db import Databases, describe_error
 from ooi_status.monitor.check import CheckMemory, MonitorSource, run_round
-from ooi_status.monitor.delivery import EventsClient, deliver_due
+from ooi_status.monitor.delivery import deliver_due
 from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
 from ooi_status.monitor.leader import LeaderLock, make_lock
+from ooi_status.monitor.notify import notify_round, queue_digests
+from ooi_status.monitor.sinks import Sinks
 from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
 from ooi_status.times import utcnow
 
@@ -53,7 +55,7 @@ class Monitor:
         self.databases = Databases(settings)
         self.memory = CheckMemory()
         self._source: MonitorSource | None = None
-        self._client: EventsClient | None = None
+        self._client: Sinks | None = None
 
     def source(self) -> MonitorSource:
         if self._source is None:
@@ -62,9 +64,9 @@ class Monitor:
             )
         return self._source
 
-    def client(self) -> EventsClient:
+    def client(self) -> Sinks:
         if self._client is None:
-            self._client = EventsClient(self.settings)
+            self._client = Sinks(self.settings)
         return self._client
 
     def check(self) -> bool:
@@ -85,6 +87,22 @@ class Monitor:
             "check round: %d streams checked, %d changes, %d events queued, %d skipped, %.2f s",
             report.streams_checked, report.changes, report.events_queued, report.skipped, report.duration,
         )  # fmt: skip
+        self.notify(now)
+        return True
+
+    def notify(self, now: datetime) -> bool:
+        """Messages for people after a check round, and the digests due: their own transaction,
+        so that a failure here never undoes the round (the next step picks its changes up)."""
+        try:
+            with self.databases.monitor_session() as session, session.begin():
+                notify_round(session, now, self.settings)
+                queue_digests(session, now, self.settings)
+        except DEPENDENCY_ERRORS as exc:
+            log.error("notification step skipped: %s", describe_error(exc))
+            return False
+        except Exception:  # a bug must not stop the monitor: logged whole, tried again next round
+            log.exception("notification step failed")
+            return False
         return True
 
     def deliver(self) -> bool:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -119,21 +119,31 @@ class EventsClient:
 
     def post(self, sink: str, asset_uid: str, message: dict[str, Any]) -> None:
         """Return when the sink acknowledged ``message``; raise DeliveryError otherwise."""
-        url = self.url_for(sink, asset_uid)
+        self.post_json(
+            self.url_for(sink, asset_uid), message, self.display_sink(sink), events=sink == EVENTS_SINK
+        )
+
+    def post_json(
+        self, url: str, message: dict[str, Any], display: str, *, events: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        """POST ``message`` as JSON to ``url``: the events API must answer 201, others any 2xx."""
         try:
             # Prepared here rather than by Session.request(), which merges per-call the
             # session-level cookies, auth and environment this client never uses.
-            request = requests.Request("POST", url, json=message, headers=self.session.headers).prepare()
+            request = requests.Request(
+                "POST", url, json=message, headers={**self.session.headers, **(headers or {})}
+            ).prepare()
             # Redirects are not followed: requests would turn the POST into a GET.
             response = self.session.send(
                 request, timeout=self.timeout, allow_redirects=False, proxies=self._proxies_for(url)
             )
         except (requests.RequestException, ValueError) as exc:  # ValueError: a malformed webhook URL
-            raise DeliveryError.for_exception(exc, self.display_sink(sink)) from exc
+            raise DeliveryError.for_exception(exc, display) from exc
         status = response.status_code
-        if status == 201 or (sink != EVENTS_SINK and 200 <= status < 300):
+        if status == 201 or (not events and 200 <= status < 300):
             return
-        raise DeliveryError.for_status(status, self.display_sink(sink))
+        raise DeliveryError.for_status(status, display)
 
     def _proxies_for(self, url: str) -> dict[str, str]:
         """The environment's proxies for this destination (NO_PROXY honoured), read once."""
@@ -173,7 +183,15 @@ class _Round:
     last_error: str | None = None
 
 
-def deliver_due(session: Session, client: EventsClient, now: datetime, settings: Settings) -> DeliveryReport:
+class Sender(Protocol):
+    """What a delivery round sends through: EventsClient, or ooi_status.monitor.sinks.Sinks."""
+
+    def post(self, sink: str, asset_uid: str, message: dict[str, Any]) -> None: ...
+
+    def display_sink(self, sink: str) -> str: ...
+
+
+def deliver_due(session: Session, client: Sender, now: datetime, settings: Settings) -> DeliveryReport:
     """Deliver what is due at ``now``; one round, at most DELIVERY_BATCH_SIZE rows.
 
     ``session`` must have no transaction in progress: this function runs and commits its
@@ -235,9 +253,7 @@ def _sendable(rows: Sequence[Row[Any]], claimed: set[int], now: datetime) -> tup
     return sendable, held
 
 
-def _send(
-    rows: list[Row[Any]], client: EventsClient, now: datetime, settings: Settings, result: _Round
-) -> None:
+def _send(rows: list[Row[Any]], client: Sender, now: datetime, settings: Settings, result: _Round) -> None:
     """POST in queue order. A failure holds back the later events of its asset; an
     unreachable sink holds back all of its events: one timeout per sink and round."""
     failed: set[tuple[str, str]] = set()
