@@ -66,6 +66,7 @@ def blueprints() -> list[Any]:
         operations,
         silences,
         streams,
+        subscriptions,
         web,
     )
 
@@ -78,6 +79,7 @@ def blueprints() -> list[Any]:
         operations.bp,
         availability.bp,
         web.bp,
+        subscriptions.bp,
     ]
 
 

@@ -27,7 +27,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ooi_status.db import Databases, first_line
-from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, DeployedStream, MonitorHeartbeat, PendingUpdate
+from ooi_status.model.monitor import (
+    DEAD,
+    DELIVERED,
+    PENDING,
+    DeployedStream,
+    MonitorHeartbeat,
+    PendingUpdate,
+    sink_kind,
+)
 from ooi_status.status import Status, rollup
 from ooi_status.times import utcnow
 
@@ -35,6 +43,8 @@ log = logging.getLogger(__name__)
 
 STATUSES = [status.value for status in Status]
 OUTBOX_STATES = (PENDING, DELIVERED, DEAD)
+MESSAGE_KINDS = ("events", "webhook", "email", "chat")
+MESSAGE_STATES = ("sent", "failed", "dead", "pending")
 
 
 class MonitorCollector:
@@ -62,6 +72,7 @@ class MonitorCollector:
             yield self._instruments(session)
             yield from self._rounds(session, now)
             yield self._outbox(session)
+            yield self._messages(session)
 
     def _streams(self, session: Session) -> Metric:
         counts = dict(
@@ -120,6 +131,28 @@ class MonitorCollector:
         )
         for state in OUTBOX_STATES:
             family.add_metric([state], counts.get(state, 0))
+        return family
+
+    def _messages(self, session: Session) -> Metric:
+        """Outbox rows by kind of destination: sent (delivered), failed (pending after a failed
+        attempt), dead (set aside), pending (not tried yet)."""
+        rows = session.execute(
+            select(
+                PendingUpdate.sink, PendingUpdate.state, PendingUpdate.attempts > 0, func.count()
+            ).group_by(PendingUpdate.sink, PendingUpdate.state, PendingUpdate.attempts > 0)
+        ).all()
+        counts: Tally[tuple[str, str]] = Tally()
+        for sink, state, tried, count in rows:
+            label = {DELIVERED: "sent", DEAD: "dead"}.get(state) or ("failed" if tried else "pending")
+            counts[(sink_kind(sink), label)] += count
+        family = GaugeMetricFamily(
+            "ooi_status_outbox_messages",
+            "Outbox messages by kind (events, webhook, email, chat) and state (sent, failed, dead, pending)",
+            labels=["kind", "state"],
+        )
+        for kind in MESSAGE_KINDS:
+            for label in MESSAGE_STATES:
+                family.add_metric([kind, label], counts.get((kind, label), 0))
         return family
 
 

@@ -89,6 +89,16 @@ def _write(
     return operation
 
 
+def _created(summary: str, ok: dict[str, Any], params: list[dict[str, Any]], body: str) -> dict[str, Any]:
+    operation = _write(summary, ok, params, body)
+    operation["responses"] = {
+        "201": ok,
+        **{k: v for k, v in operation["responses"].items() if k not in ("200", "404")},
+    }
+    return operation
+
+
+SUBSCRIPTION_ID = _path("subscription_id", "subscription id")
 SUBSTRING = "case-insensitive substring of the {}"
 STREAM_FILTERS = [
     _query("refdes", SUBSTRING.format("reference designator")),
@@ -254,6 +264,36 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/instrument/{refdes}/enable": {
         "put": _write("Track every stream of an instrument again", INSTRUMENT, [REFDES])
+    },
+    # --- notifications for people (all need the write key: addresses and webhook URLs) ---
+    "/subscription": {
+        "get": {
+            **_write("Every subscription", _json(ref("SubscriptionList"), "subscriptions by id"), []),
+        },
+        "post": _created(
+            "Subscribe an e-mail address or a chat webhook to status changes and/or daily digests",
+            _json(ref("Subscription"), "the new subscription"),
+            [],
+            "NewSubscription",
+        ),
+    },
+    "/subscription/{subscription_id}": {
+        "delete": {
+            **_write("Remove a subscription", {"description": "removed"}, [SUBSCRIPTION_ID]),
+            "responses": {
+                "204": {"description": "removed"},
+                **_errors("401", "403", "404", "503"),
+            },
+        }
+    },
+    "/subscription/{subscription_id}/test": {
+        "post": {
+            **_write("Queue a test message for a subscription", {}, [SUBSCRIPTION_ID]),
+            "responses": {
+                "202": _json(ref("TestSend"), "queued: the monitor's next delivery round sends it"),
+                **_errors("401", "403", "404", "503"),
+            },
+        }
     },
     "/health": {
         "get": {

@@ -52,6 +52,11 @@ _DEPLOYED = _object(
         "status_time": nullable(TIMESTAMP, "when the status last changed (UTC); null before any change"),
         "last_data_time": nullable(TIMESTAMP, "time of the stream's last data point seen by the monitor"),
         "measured_rate": nullable({"type": "number"}, "particles per second over the last rate window"),
+        "flapping": {
+            "type": "boolean",
+            "description": "FLAP_CHANGES or more status changes within FLAP_WINDOW, not yet stable for "
+            "FLAP_WINDOW: held out of immediate messages",
+        },
     },
 )
 _INSTRUMENT = _object(
@@ -81,6 +86,22 @@ _HISTORY = _object(
         "limit": {"type": "integer", "minimum": 1},
         "offset": {"type": "integer", "minimum": 0},
         "next": nullable({"type": "string"}, "URL of the next page; null on the last page"),
+    }
+)
+
+
+_MATCH = 'reference-designator prefix ("" = every instrument; "CE" a whole array)'
+_SUBSCRIPTION = _object(
+    {
+        "id": ID,
+        "kind": {"type": "string", "enum": ["email", "chat"]},
+        "target": {"type": "string", "description": "e-mail address, or the webhook URL without its path"},
+        "match": {"type": "string", "description": _MATCH},
+        "min_status": {"type": "string", "enum": ["degraded", "failed"]},
+        "mode": {"type": "string", "enum": ["immediate", "digest", "both"]},
+        "created_by": {"type": "string", "description": "name of the API key that made it"},
+        "created_at": TIMESTAMP,
+        "last_digest_at": nullable(TIMESTAMP, "when its last daily digest was queued"),
     }
 )
 
@@ -158,6 +179,23 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Availability": _object({"availability": {"type": "array", "items": _AVAILABILITY_MEASURE}}),
+    # --- notifications for people ---
+    "Subscription": _SUBSCRIPTION,
+    "SubscriptionList": _object({"subscriptions": {"type": "array", "items": ref("Subscription")}}),
+    "NewSubscription": _object(
+        {
+            "kind": {"type": "string", "enum": ["email", "chat"], "description": "case-insensitive"},
+            "target": {"type": "string", "description": "e-mail address, or the chat incoming-webhook URL"},
+            "match": {"type": "string", "default": "", "description": _MATCH},
+            "min_status": {"type": "string", "enum": ["degraded", "failed"], "default": "failed"},
+            "mode": {"type": "string", "enum": ["immediate", "digest", "both"], "default": "immediate"},
+        },
+        ["kind", "target"],
+        additionalProperties=False,
+    ),
+    "TestSend": _object(
+        {"queued": {"type": "boolean"}, "outbox_id": ID, "message_id": {"type": "string"}},
+    ),
 }
 
 

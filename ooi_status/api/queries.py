@@ -84,6 +84,7 @@ def _stream_select() -> Select[Any]:
             _DS.status_time,
             _DS.last_data_time,
             _DS.measured_rate,
+            _DS.flapping_since,
         )
         .join(RD.__table__, _RD.id == _DS.reference_designator_id)
         .join(ES.__table__, _ES.id == _DS.expected_stream_id)

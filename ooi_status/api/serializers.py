@@ -60,6 +60,7 @@ def deployed_stream(
         "last_data_time": stamp(row.last_data_time),
         "measured_rate": row.measured_rate,
         "silenced": silence_mark(silence),
+        "flapping": row.flapping_since is not None,
     }
 
 

@@ -36,7 +36,7 @@ import requests
 from sqlalchemy import Row, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from ooi_status.config import Settings
+from ooi_status.config import Settings, display_url
 from ooi_status.model.monitor import DEAD, DELIVERED, EVENTS_SINK, PENDING, PendingUpdate
 
 log = logging.getLogger(__name__)
@@ -80,19 +80,6 @@ class DeliveryError(Exception):
         if isinstance(exc, requests.ConnectionError):
             return cls(f"connection failed to {url}: {type(exc).__name__}", unreachable=True)
         return cls(f"request to {url} failed: {type(exc).__name__}", unreachable=True)
-
-
-def display_url(url: str) -> str:
-    """A URL fit for logs and last_error: no user info, and no path or query (webhook
-    paths and queries often carry tokens)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<malformed URL>"
-    rest = "/..." if parts.path not in ("", "/") or parts.query else ""
-    return f"{parts.scheme}://{host}{port}{rest}"
 
 
 class EventsClient:

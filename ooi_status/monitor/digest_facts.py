@@ -37,7 +37,7 @@ def _joined(*columns: Any) -> Any:
 
 
 def digest_facts(session: Session, now: datetime) -> DigestFacts:
-    statuses = session.execute(_joined(_RD.name, _DS.status)).tuples().all()
+    statuses = [(refdes, status) for refdes, status in session.execute(_joined(_RD.name, _DS.status))]
     bad = [
         StreamState(refdes, method, stream, status, since, None if last is None else now - last)
         for refdes, method, stream, status, since, last in session.execute(

@@ -178,7 +178,7 @@ def _flapping(
             .where(_H.deployed_stream_id.in_(ordered[at : at + _CHUNK]), _H.changed_at > now - window)
             .group_by(_H.deployed_stream_id)
         )
-        counts.update(session.execute(query).tuples())
+        counts.update((sid, count) for sid, count in session.execute(query))
     flapping = set()
     for sid, row in streams.items():
         was = row.flapping_since is not None
