@@ -31,6 +31,7 @@ _DS, _ES, _RD, _H = (
 def _joined(*columns: Any) -> Any:
     return (
         select(*columns)
+        .select_from(DeployedStream.__table__)
         .join(ReferenceDesignator.__table__, _RD.id == _DS.reference_designator_id)
         .join(ExpectedStream.__table__, _ES.id == _DS.expected_stream_id)
     )

@@ -180,7 +180,9 @@ def round_message(items: Sequence[Item], audience: Audience, now: datetime, layo
     every = [worst(label(i) for i in group) for group in by_instrument.values()]
     headline = titles[0] if len(titles) == 1 else summary(every)
     body = "\n\n".join("\n".join(block) for block in blocks)
-    text = f"{headline}\n\n{body}\n\n{footer(audience, now)}\n"
+    # A single block starts with its own title; several get the summary above them.
+    top = "" if len(titles) == 1 else f"{headline}\n\n"
+    text = f"{top}{body}\n\n{footer(audience, now)}\n"
     return Message(subject=f"[ooi_status] {headline}", text=text)
 
 

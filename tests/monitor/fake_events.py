@@ -90,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        self.server.fake.message_ids.append(self.headers.get("X-Message-Id"))
         status = self.server.fake.answer(self.command, self.path, body)
         # 1xx, 204 and 304 answers have no body: sending one would corrupt the kept-alive stream.
         payload = b"" if status < 200 or status in (204, 304) else b"{}"
@@ -124,6 +125,7 @@ class FakeEventsServer:
     def __init__(self, responder: Responder | None = None) -> None:
         self.responder: Responder = responder or always(201)
         self.requests: list[RecordedRequest] = []
+        self.message_ids: list[str | None] = []  # the X-Message-Id header of each request
         self.errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()

@@ -1,0 +1,169 @@
+"""Messages for people by e-mail, end to end: check round → notification step → outbox →
+a real SMTP server on loopback (aiosmtpd), on SQLite and PostgreSQL, clock injected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.fake_smtp import FakeSmtpServer
+from monitor.notify_world import NODE, NODE_INSTRUMENTS, OTHER, NotifyWorld, build_world, stream_of
+from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, DeployedStream, Silence
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def world(
+    db_settings, empty_metadata_db, monitor_db, events_server, smtp_server, now
+) -> Iterator[NotifyWorld]:
+    settings = smtp_server.settings_for(events_server.settings_for(db_settings))
+    built = build_world(empty_metadata_db.engine, monitor_db.engine, settings, now)
+    built.step(now)  # every stream's first status: operational (bookkeeping, not news)
+    yield built
+    built.close()
+
+
+def bodies(smtp: FakeSmtpServer) -> list[str]:
+    return [message.get_body(("plain",)).get_content().replace("\r\n", "\n") for message in smtp.messages]
+
+
+def test_five_instruments_of_one_node_failing_are_one_email_with_the_grouped_line(world, smtp_server, now):
+    world.subscribe(now)
+    assert smtp_server.messages == []  # the first statuses were not news
+    world.step(now + HOUR, stale=set(NODE_INSTRUMENTS[:5]))
+    assert len(smtp_server.messages) == 1
+    mail = smtp_server.messages[0]
+    assert mail["Subject"] == f"[ooi_status] {NODE}: 5 instruments failed"
+    assert smtp_server.recipients == [["ops@example.org"]]
+    assert mail["Message-ID"].endswith("@ooi_status>")
+    text = bodies(smtp_server)[0]
+    assert text.startswith(f"{NODE}: 5 instruments failed\n")
+    for refdes in NODE_INSTRUMENTS[:5]:
+        assert f"  {refdes}: failed  <http://localhost:9000/ui/instrument/{refdes}>" in text
+        assert f"    streamed {stream_of(refdes)}: operational -> failed; data age 2:00:00" in text
+    assert NODE_INSTRUMENTS[5] not in text
+    world.step(now + 2 * HOUR, stale=set(NODE_INSTRUMENTS[:5]))  # nothing changed: nothing sent
+    assert len(smtp_server.messages) == 1
+    world.step(now + 3 * HOUR, stale=set(NODE_INSTRUMENTS[1:5]))
+    assert len(smtp_server.messages) == 2
+    assert smtp_server.messages[1]["Subject"] == f"[ooi_status] {NODE_INSTRUMENTS[0]}: recovered"
+
+
+def test_a_subscription_gets_only_its_prefix_and_level(world, smtp_server, now):
+    world.subscribe(now, match="CE02", target="ce02@example.org", min_status="degraded")
+    world.step(now + HOUR, stale={*NODE_INSTRUMENTS[:5], OTHER})
+    assert smtp_server.recipients == [["ce02@example.org"]]
+    assert smtp_server.messages[0]["Subject"] == f"[ooi_status] {OTHER}: failed"
+
+
+def test_a_silenced_node_sends_nothing_and_its_end_sends_one(world, smtp_server, now):
+    world.subscribe(now)
+    with Session(world.engine) as session, session.begin():
+        ends = now + 90 * timedelta(minutes=1)
+        session.add(Silence(refdes=NODE, method=None, stream=None, starts_at=now, ends_at=ends,
+                            reason="buoy recovery", created_by="ops", created_at=now))  # fmt: skip
+    stale = set(NODE_INSTRUMENTS[:5])
+    world.step(now + HOUR, stale=stale)
+    assert smtp_server.messages == []
+    world.step(now + 2 * HOUR, stale=stale)  # the silence ended at +1:30, the node is still failed
+    assert len(smtp_server.messages) == 1
+    assert smtp_server.messages[0]["Subject"] == f"[ooi_status] {NODE}: 5 instruments still failed"
+    text = bodies(smtp_server)[0]
+    assert f"streamed {stream_of(NODE_INSTRUMENTS[0])}: still failed since" in text
+    world.step(now + 3 * HOUR, stale=stale)
+    assert len(smtp_server.messages) == 1
+
+
+def test_flapping_is_held_back_then_one_message_where_it_settled(world, smtp_server, now):
+    world.subscribe(now, min_status="failed")
+    flapper = NODE_INSTRUMENTS[0]
+    start = now + 2 * HOUR  # the first statuses are out of the flapping window
+    for flip in range(5):  # failed, operational, failed, operational, failed: 10 minutes apart
+        world.step(start + flip * timedelta(minutes=10), stale={flapper} if flip % 2 == 0 else set())
+    # The first three changes went out (nothing flapped yet); the fourth made it flapping.
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert subjects == [f"[ooi_status] {flapper}: {word}" for word in ("failed", "recovered", "failed")]
+    assert _flapping(world) == {flapper}
+    settled_at = start + 40 * timedelta(minutes=1)
+    world.step(settled_at + 59 * timedelta(minutes=1), stale={flapper})  # stable for less than FLAP_WINDOW
+    assert len(smtp_server.messages) == 3
+    world.step(settled_at + 61 * timedelta(minutes=1), stale={flapper})
+    assert len(smtp_server.messages) == 4
+    assert smtp_server.messages[3]["Subject"] == f"[ooi_status] {flapper}: settled after flapping"
+    assert "stopped flapping, settled at failed" in bodies(smtp_server)[3]
+    assert _flapping(world) == set()
+    world.step(settled_at + 2 * HOUR, stale={flapper})
+    assert len(smtp_server.messages) == 4
+
+
+def _flapping(world: NotifyWorld) -> set[str]:
+    with Session(world.engine) as session:
+        rows = session.scalars(select(DeployedStream).where(DeployedStream.flapping_since.is_not(None)))
+        return {row.reference_designator.name for row in rows}
+
+
+def test_the_digest_comes_at_its_hour_once_a_day_not_twice_after_a_restart(world, smtp_server, now):
+    world.subscribe(now, mode="digest")  # now is 12:00; DIGEST_HOUR is 7
+    day = now.replace(hour=0) + timedelta(days=1)
+    world.step(day + timedelta(hours=6, minutes=59), stale={NODE_INSTRUMENTS[0]})
+    assert smtp_server.messages == []  # digest mode only: no immediate message either
+    world.step(day + timedelta(hours=7))
+    assert len(smtp_server.messages) == 1
+    digest = smtp_server.messages[0]
+    assert digest["Subject"].startswith("[ooi_status] Daily digest: all instruments")
+    assert digest.get_body(("html",)).get_content_type() == "text/html"
+    assert "<script" not in digest.get_body(("html",)).get_content()
+    world.step(day + timedelta(hours=7, minutes=1))
+    world.restart()
+    world.step(day + timedelta(hours=7, minutes=2))
+    assert len(smtp_server.messages) == 1
+    world.step(day + timedelta(days=1, hours=7))
+    assert len(smtp_server.messages) == 2
+
+
+def test_an_smtp_server_answering_4xx_is_retried_and_nothing_is_lost(world, smtp_server, now):
+    world.subscribe(now)
+    smtp_server.answers = ["451 4.3.0 try again later"]
+    world.step(now + HOUR, stale=set(NODE_INSTRUMENTS[:5]))
+    assert smtp_server.messages == []
+    (row,) = world.outbox()
+    assert (row.state, row.attempts, row.error_count) == (PENDING, 1, 0)
+    world.step(now + HOUR + timedelta(seconds=10), stale=set(NODE_INSTRUMENTS[:5]))  # in backoff
+    assert smtp_server.attempts == 1
+    world.step(now + HOUR + timedelta(minutes=1), stale=set(NODE_INSTRUMENTS[:5]))
+    assert len(smtp_server.messages) == 1
+    assert [r.state for r in world.outbox()] == [DELIVERED]
+
+
+def test_an_smtp_server_answering_5xx_makes_the_message_dead_after_the_limit_and_kept(
+    world, smtp_server, now
+):
+    world.subscribe(now)
+    smtp_server.answers = ["554 5.7.1 refused"] * 5
+    at = now + HOUR
+    for _ in range(5):
+        world.step(at, stale=set(NODE_INSTRUMENTS[:5]))
+        at += timedelta(minutes=1)
+    (row,) = world.outbox()
+    assert (row.state, row.error_count) == (DEAD, 5)
+    assert "SMTP 554" in (row.last_error or "")
+    assert smtp_server.attempts == 5 and smtp_server.messages == []
+
+
+def test_an_smtp_server_that_is_down_is_retried_and_nothing_is_lost(world, smtp_server, now):
+    world.subscribe(now)
+    smtp_server.stop()
+    world.step(now + HOUR, stale=set(NODE_INSTRUMENTS[:5]))
+    (row,) = world.outbox()
+    assert (row.state, row.attempts) == (PENDING, 1)
+    assert "unavailable" in (row.last_error or "")
+    with FakeSmtpServer(port=smtp_server.port) as back:
+        world.step(now + 2 * HOUR, stale=set(NODE_INSTRUMENTS[:5]))
+        assert len(back.messages) == 1
+        assert f"{NODE}: 5 instruments failed" in back.messages[0]["Subject"]
+    assert [r.state for r in world.outbox()] == [DELIVERED]
