@@ -161,7 +161,11 @@ def _sections(facts: DigestFacts, audience: Audience) -> _Sections:
 
 
 def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f}%"
+    """One decimal; never 100.0% for what is not whole (99.96% shows as 99.9%)."""
+    if value is None:
+        return "n/a"
+    shown = round(value * 100, 1)
+    return f"{min(shown, 99.9) if value < 1 else shown:.1f}%"
 
 
 def digest_message(facts: DigestFacts, audience: Audience) -> Message:
