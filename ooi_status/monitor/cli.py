@@ -25,7 +25,8 @@ from ooi_status import migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases, describe_error, normalize_url
 from ooi_status.keys import hash_api_key, new_api_key
-from ooi_status.monitor.daemon import Daemon, configure_logging, run_once
+from ooi_status.monitor.check import run_round
+from ooi_status.monitor.daemon import DEPENDENCY_ERRORS, Daemon, Monitor, configure_logging, run_once
 from ooi_status.monitor.digest_facts import digest_facts
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
 from ooi_status.monitor.notify import plan_round
@@ -95,23 +96,25 @@ def load_expected(settings: Settings, path: str) -> int:
 
 
 def notify_preview(settings: Settings, now: datetime | None = None) -> int:
-    """Print, without sending or writing anything, the messages the notification step would
-    queue now (the status changes since the last notified round) and every digest
-    subscription's next digest as it would read now."""
+    """Print what the next round would send: a check round and its notification step run at
+    ``now`` in a transaction that is rolled back (nothing written, nothing sent); then every
+    digest subscription's digest as it would read after that round."""
     now = now or utcnow()
-    databases = Databases(settings)
+    monitor = Monitor(settings)
     try:
-        with databases.monitor_session() as session:
-            plan = plan_round(session, now, settings)
-            digests = [
-                (who, digest_message(digest_facts(session, now), who)) for who in digest_audiences(session)
-            ]
-            session.rollback()
-    except SQLAlchemyError as exc:
+        with monitor.databases.monitor_session() as session:
+            try:
+                run_round(monitor.source(), session, now, settings)
+                plan = plan_round(session, now, settings)
+                facts = digest_facts(session, now)
+                digests = [(who, digest_message(facts, who)) for who in digest_audiences(session)]
+            finally:
+                session.rollback()
+    except DEPENDENCY_ERRORS as exc:
         print(f"ooi_status_monitor: --notify-preview: {describe_error(exc)}", file=sys.stderr)
         return 1
     finally:
-        databases.dispose()
+        monitor.close()
     print(f"== Next round: changes since {format_time(plan.start)}: {len(plan.messages)} message(s)")
     _print_messages(plan.messages)
     print(f"\n== Next daily digests ({settings.DIGEST_HOUR:02d}:00 UTC): {len(digests)} message(s)")
