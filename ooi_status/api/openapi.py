@@ -153,6 +153,15 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/ui/notifications": {
+        "get": {
+            "summary": "Web page: e-mail and chat subscriptions (managed with the operator key)",
+            "responses": {
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **_errors(),
+            },
+        }
+    },
     "/ui/instrument/{refdes}": {
         "get": {
             "summary": "Web page of one instrument: its streams, availability timeline and status history",

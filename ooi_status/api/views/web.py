@@ -57,6 +57,13 @@ def fleet() -> str:
     return render_template("fleet.html", config=page_config(), version=__version__)
 
 
+@bp.get("/ui/notifications")
+def notifications() -> str:
+    """Subscriptions to e-mail and chat messages; the page reads and writes /subscription."""
+    config = page_config(digestHour=current_settings().DIGEST_HOUR)
+    return render_template("notifications.html", config=config, version=__version__)
+
+
 @bp.get("/ui/instrument/<path:refdes>")
 def instrument(refdes: str) -> str | Response:
     if not instrument_known(refdes):

@@ -13,6 +13,9 @@
   const FIELDS = ["expected_rate", "warn_interval", "fail_interval"];
   const HISTORY_PER_STREAM = 20;
   const HISTORY_SHOWN = 40;
+  // A stream whose status keeps changing: held out of immediate messages until it settles.
+  const FLAPPING = ` <span class="badge badge--flapping" title="Status changing often: left out of ` +
+    `immediate messages until stable">Flapping</span>`;
   const fallbackColors = Object.fromEntries(config.categories.map((c) => [c.label, c.color]));
 
   let streams = [];
@@ -52,7 +55,7 @@
       : `<button type="button" class="button button--small button--danger" data-action="disable">Disable<span class="visually-hidden"> ${name}</span></button>`;
     return `<tr data-id="${stream.id}" data-status="${escapeHtml(stream.status)}" class="${disabled ? "is-disabled" : ""}">` +
       `<td class="refdes">${name}</td><td>${escapeHtml(expected.method)}</td>` +
-      `<td>${badge(stream.status)}</td><td class="when">${timeCell(parseTime(stream.status_time))}</td>` +
+      `<td>${badge(stream.status)}${stream.flapping ? FLAPPING : ""}</td><td class="when">${timeCell(parseTime(stream.status_time))}</td>` +
       `<td class="when">${lastCell}</td>` +
       FIELDS.map((f) => intervalCell(stream, f)).join("") +
       `<td><div class="row-actions"><button type="button" class="button button--small" data-action="edit">Edit<span class="visually-hidden"> intervals of ${name}</span></button>${toggle}</div></td></tr>`;
