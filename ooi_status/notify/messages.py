@@ -32,6 +32,9 @@ LABELS = ("failed", "still failed", "degraded", "still degraded", "settled after
 KINDS = ("email", "chat")
 MIN_STATUSES = ("degraded", "failed")
 MODES = ("immediate", "digest", "both")
+#: Most instruments shown in detail in one message; the rest are counted (a site going down is
+#: thousands of streams: the message must stay readable and under chat services' size limits).
+DETAIL_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,12 @@ def round_message(items: Sequence[Item], audience: Audience, now: datetime, layo
         by_node[node_of(refdes)].append(refdes)
     blocks: list[list[str]] = []
     titles: list[str] = []
+    shown = 0
     for node, instruments in sorted(by_node.items()):
+        if shown >= DETAIL_LIMIT:
+            titles.append(node)  # counted in the summary, not shown
+            continue
+        shown += len(instruments)
         labels = [worst(label(i) for i in by_instrument[r]) for r in instruments]
         if len(instruments) >= layout.group_min:
             titles.append(f"{node}: {summary(labels)}")
@@ -180,6 +188,9 @@ def round_message(items: Sequence[Item], audience: Audience, now: datetime, layo
     every = [worst(label(i) for i in group) for group in by_instrument.values()]
     headline = titles[0] if len(titles) == 1 else summary(every)
     body = "\n\n".join("\n".join(block) for block in blocks)
+    if shown < len(by_instrument):
+        rest = len(by_instrument) - shown
+        body += f"\n\n... and {rest} more instrument{'s' if rest > 1 else ''}: see {layout.public_url}"
     # A single block starts with its own title; several get the summary above them.
     top = "" if len(titles) == 1 else f"{headline}\n\n"
     text = f"{top}{body}\n\n{footer(audience, now)}\n"

@@ -16,6 +16,7 @@ from notify.scenario import CE01_FAILED, DIGEST_FACTS, EVERYONE, LAYOUT, NOW, RO
 from ooi_status.notify.digest import digest_message
 from ooi_status.notify.messages import (
     CHANGE,
+    DETAIL_LIMIT,
     SETTLED,
     STILL,
     Audience,
@@ -42,8 +43,7 @@ def test_round_message_for_everyone_is_the_golden_text():
     message = round_message(ROUND_ITEMS, EVERYONE, NOW, LAYOUT)
     assert message is not None
     assert (
-        message.subject
-        == "[ooi_status] 5 instruments failed, 1 still failed, 1 degraded, "
+        message.subject == "[ooi_status] 5 instruments failed, 1 still failed, 1 degraded, "
         "1 settled after flapping, 1 recovered"
     )
     check_golden("round_everyone.txt", message.text)
@@ -125,3 +125,12 @@ def test_each_subscription_kind_gets_the_same_text():
     assert round_message(ROUND_ITEMS, chat, NOW, LAYOUT).text.replace("Subscription 3", "Subscription 1") == (  # type: ignore[union-attr]
         round_message(ROUND_ITEMS, EVERYONE, NOW, LAYOUT).text  # type: ignore[union-attr]
     )
+
+
+def test_a_site_going_down_shows_the_first_instruments_and_counts_the_rest():
+    items = [Item(f"FL00SITE-N{i:04d}-01-CTDBPA000", "m", "s", "operational", "failed") for i in range(250)]
+    message = round_message(items, EVERYONE, NOW, LAYOUT)
+    assert message is not None
+    assert message.subject == "[ooi_status] 250 instruments failed"
+    assert message.text.count("operational -> failed") == DETAIL_LIMIT
+    assert f"\n\n... and 150 more instruments: see {LAYOUT.public_url}\n\n" in message.text
