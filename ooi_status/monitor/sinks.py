@@ -7,7 +7,8 @@ failure is a DeliveryError, so the outbox rules (ooi_status.monitor.delivery) ho
 
 - SMTP 5xx (a refused sender, recipient or message) is the message's fault: permanent,
   dead after MAX_STATUS_POST_FAILURES, kept;
-- SMTP 4xx (try again later), a refused login, a server that is down or times out: the
+- SMTP 4xx (try again later), a refused login or a demand for TLS or authentication (530,
+  534, 535, 538: our settings, not the message), a server that is down or times out: the
   destination is unavailable; retried with backoff, never lost, nothing dead.
 
 A message carries its ``message_id`` as the e-mail's Message-ID and as the chat POST's
@@ -26,6 +27,10 @@ from ooi_status.config import Settings
 from ooi_status.model.monitor import CHAT_PREFIX, EMAIL_PREFIX
 from ooi_status.monitor.delivery import DeliveryError, EventsClient, display_url
 
+#: Answers about our set-up, not the message (authentication or TLS required, login refused):
+#: retried like a server that is down, so that a wrong setting never makes messages dead.
+_SETUP_CODES = (530, 534, 535, 538)
+
 
 def smtp_error(exc: Exception, server: str) -> DeliveryError:
     """The one place where an SMTP failure becomes an error kind."""
@@ -34,8 +39,10 @@ def smtp_error(exc: Exception, server: str) -> DeliveryError:
         permanent = bool(codes) and all(code >= 500 for code in codes)
         return DeliveryError(f"SMTP {server} refused the recipient ({codes})", permanent=permanent,
                              unreachable=not permanent)  # fmt: skip
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryError(f"SMTP {server} refused the login ({exc.smtp_code})", unreachable=True)
+    if isinstance(exc, smtplib.SMTPAuthenticationError) or getattr(exc, "smtp_code", 0) in _SETUP_CODES:
+        return DeliveryError(
+            f"SMTP {server} refused the login or needs TLS ({exc.smtp_code})", unreachable=True
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
         text = f"SMTP {exc.smtp_code} from {server}"
         if exc.smtp_code >= 500:

@@ -47,14 +47,15 @@ class _Handler:
 
 
 class FakeSmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **options: Any) -> None:
+        """``options`` go to aiosmtpd's Controller (tls_context, ssl_context, authenticator, ...)."""
         self.port = port or free_port()
         self.lock = threading.Lock()
         self.answers: list[str] = []
         self.messages: list[EmailMessage] = []
         self.recipients: list[list[str]] = []
         self.attempts = 0
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **options)
 
     def settings_for(self, settings: Settings) -> Settings:
         return settings.replace(SMTP_HOST="127.0.0.1", SMTP_PORT=self.port, NOTIFY_TIMEOUT=5.0)
