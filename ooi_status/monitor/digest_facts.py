@@ -66,17 +66,20 @@ def digest_facts(session: Session, now: datetime) -> DigestFacts:
 
 
 def site_uptime(session: Session, now: datetime) -> dict[str, tuple[float | None, float | None]]:
-    """Uptime per site over 24 h and 7 d, from the uptime reports where they are installed."""
+    """Uptime per site (fractions) over 24 h and 7 d, from the uptime reports where installed."""
     try:
         reports = importlib.import_module("ooi_status.reports.uptime")
     except ImportError:
         return {}
-    day = {
-        row["site"]: row.get("uptime")
-        for row in reports.uptime(session, now - timedelta(days=1), now, "site")
-    }
-    week = {
-        row["site"]: row.get("uptime")
-        for row in reports.uptime(session, now - timedelta(days=7), now, "site")
-    }
-    return {site: (day.get(site), week.get(site)) for site in sorted(set(day) | set(week))}
+    spans = [
+        {
+            row["site"]: _fraction(row.get("uptime_percent"))
+            for row in reports.uptime(session, now - span, now, "site")
+        }
+        for span in (timedelta(days=1), timedelta(days=7))
+    ]
+    return {site: (spans[0].get(site), spans[1].get(site)) for site in sorted(set(spans[0]) | set(spans[1]))}
+
+
+def _fraction(percent: float | None) -> float | None:
+    return None if percent is None else percent / 100
