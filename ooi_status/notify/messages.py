@@ -39,7 +39,8 @@ DETAIL_LIMIT = 100
 
 @dataclass(frozen=True)
 class Item:
-    """One stream's news. ``since``: when it entered ``new`` (for a silence that ended)."""
+    """One stream's news. ``since``: when it entered ``new`` (for a silence that ended);
+    ``note``: the diagnosis of its instrument (ooi_status.diagnosis), shown once per instrument."""
 
     refdes: str
     method: str
@@ -148,10 +149,9 @@ def stream_line(item: Item) -> str:
 
 def _instrument_lines(refdes: str, items: list[Item], layout: Layout, indent: str) -> list[str]:
     lines = [f"{indent}{refdes}: {worst(label(i) for i in items)}  <{layout.instrument_url(refdes)}>"]
-    for item in items:
-        lines.append(f"{indent}  {stream_line(item)}")
-        if item.note:
-            lines.append(f"{indent}    {item.note}")
+    notes = dict.fromkeys(item.note for item in items if item.note)  # the instrument's diagnosis, once
+    lines += [f"{indent}  diagnosis: {note}" for note in notes]
+    lines += [f"{indent}  {stream_line(item)}" for item in items]
     return lines
 
 
