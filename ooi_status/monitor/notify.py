@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings
@@ -54,6 +54,7 @@ _DS, _ES, _RD, _H = (
     t.__table__.c for t in (DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory)
 )
 _CHUNK = 500
+_DS_TABLE: Table = DeployedStream.__table__  # type: ignore[assignment]
 _BAD = ("failed", "degraded")
 
 
@@ -112,7 +113,7 @@ def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPl
     """Plan and write the notification step at ``now`` in the caller's transaction."""
     plan = plan_round(session, now, settings)
     if plan.flapping:
-        statement = update(DeployedStream.__table__).where(_DS.id == bindparam("sid"))
+        statement = update(_DS_TABLE).where(_DS.id == bindparam("sid"))
         session.execute(
             statement.values(flapping_since=bindparam("since")),
             [{"sid": sid, "since": since} for sid, since in plan.flapping],
@@ -197,7 +198,7 @@ def _age(now: datetime, last: datetime | None) -> timedelta | None:
 
 
 def _changes(
-    history: Sequence[Row[Any]], streams: dict[int, Row[Any]], flapping: set[int], rules: list[SilenceRule]
+    history: Sequence[Any], streams: dict[int, Row[Any]], flapping: set[int], rules: list[SilenceRule]
 ) -> list[Item]:
     """Each stream's net change: first old → last new, unless flapping or silenced when it changed."""
     net: dict[int, list[Any]] = {}

@@ -39,11 +39,11 @@ def smtp_error(exc: Exception, server: str) -> DeliveryError:
         permanent = bool(codes) and all(code >= 500 for code in codes)
         return DeliveryError(f"SMTP {server} refused the recipient ({codes})", permanent=permanent,
                              unreachable=not permanent)  # fmt: skip
-    if isinstance(exc, smtplib.SMTPAuthenticationError) or getattr(exc, "smtp_code", 0) in _SETUP_CODES:
-        return DeliveryError(
-            f"SMTP {server} refused the login or needs TLS ({exc.smtp_code})", unreachable=True
-        )
     if isinstance(exc, smtplib.SMTPResponseException):
+        if isinstance(exc, smtplib.SMTPAuthenticationError) or exc.smtp_code in _SETUP_CODES:
+            return DeliveryError(
+                f"SMTP {server} refused the login or needs TLS ({exc.smtp_code})", unreachable=True
+            )
         text = f"SMTP {exc.smtp_code} from {server}"
         if exc.smtp_code >= 500:
             return DeliveryError(text, permanent=True)

@@ -120,7 +120,7 @@ def worst(labels: Iterable[str]) -> str:
 def summary(labels: Sequence[str]) -> str:
     """``5 instruments failed, 1 recovered``: counts in LABELS order."""
     counts = {name: labels.count(name) for name in LABELS if name in labels}
-    parts = []
+    parts: list[str] = []
     for name, count in counts.items():
         noun = "" if parts else (" instrument" if count == 1 else " instruments")
         parts.append(f"{count}{noun} {name}")

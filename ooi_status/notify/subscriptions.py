@@ -44,7 +44,8 @@ def create_subscription(
 
 def delete_subscription(session: Session, subscription_id: int) -> bool:
     """Remove it; its queued messages stay in the outbox (delivered, then kept as the audit trail)."""
-    return bool(session.execute(delete(Subscription).where(Subscription.id == subscription_id)).rowcount)
+    deleted = session.execute(delete(Subscription).where(Subscription.id == subscription_id))
+    return bool(deleted.rowcount)  # type: ignore[attr-defined]
 
 
 def audiences(session: Session, modes: Sequence[str]) -> list[tuple[Audience, Subscription]]:
