@@ -6,6 +6,10 @@
 #   OOISTATUS_BIND        address to listen on (default 0.0.0.0:9000)
 #   OOISTATUS_ACCESS_LOG  access log file, "-" = standard output (default)
 #   OOISTATUS_ERROR_LOG   error log file, "-" = standard error (default)
+#   PROMETHEUS_MULTIPROC_DIR  where the workers' HTTP metrics add up (default: a private
+#                         temporary folder; emptied at start, see ooi_status/gunicorn_conf.py)
+# ooi_status.gunicorn_conf also turns gunicorn's control socket off (two servers on one host
+# would share its default path) and gives gunicorn's log lines ooi_status's format.
 # Signals to the master (the first process): HUP reloads settings and replaces the workers
 # gracefully; TERM stops after in-flight requests finish (30 s at most).
 # The default command line keeps "0.0.0.0:9000 ooi_status.api:app" together, so that
@@ -16,6 +20,7 @@ set -euo pipefail
 export PSYCOGREEN=true
 
 options=(
+  -c python:ooi_status.gunicorn_conf
   --access-logfile "${OOISTATUS_ACCESS_LOG:--}"
   --error-logfile "${OOISTATUS_ERROR_LOG:--}"
   --graceful-timeout 30

@@ -24,7 +24,7 @@ target_metadata = MonitorBase.metadata
 
 
 def _settings_and_url():  # type: ignore[no-untyped-def]
-    settings = settings_or_exit("alembic")
+    settings = settings_or_exit(config.attributes.get("program", "alembic"))
     url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
     return settings, url or settings.MONITOR_URL
 

@@ -25,6 +25,11 @@ from ooi_status import default_settings
 
 ENV_PREFIX = "OOISTATUS_"
 SETTINGS_ENV = "OOISTATUS_SETTINGS"
+#: ``OOISTATUS_`` variables that are not settings and are not refused: the settings file,
+#: run_gunicorn.sh's knobs, and the test suite's switches (every ``OOISTATUS_TEST_*``).
+ENV_ALLOWED = frozenset({SETTINGS_ENV, "OOISTATUS_WORKERS", "OOISTATUS_BIND", "OOISTATUS_ACCESS_LOG",
+                         "OOISTATUS_ERROR_LOG"})  # fmt: skip
+ENV_ALLOWED_PREFIXES = ("OOISTATUS_TEST_",)
 _DEFAULTS = "defaults"
 
 # Settings whose default is None: the type a value must have when set.
@@ -43,6 +48,7 @@ _CHOICES = {
     "STREAM_SOURCE": ("postgres", "cassandra"),
     "LOG_LEVEL": ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
     "SMTP_SECURITY": ("none", "starttls", "tls"),
+    "LOG_FORMAT": ("text", "json"),
 }
 _POSITIVE = (
     "CHECK_INTERVAL",
@@ -136,11 +142,16 @@ def load_settings(
             values[name] = _check(name, value, where)
             origins[name] = where
     for key, text in environ.items():
-        if key.startswith(ENV_PREFIX) and key != SETTINGS_ENV:
-            name = key[len(ENV_PREFIX) :]
-            if name in values:
-                values[name] = _parse_env(name, text, values[name], key)
-                origins[name] = f"environment variable {key}"
+        if not key.startswith(ENV_PREFIX) or key in ENV_ALLOWED or key.startswith(ENV_ALLOWED_PREFIXES):
+            continue
+        name = key[len(ENV_PREFIX) :]
+        if name not in values:
+            raise SettingsError(
+                f"environment variable {key}: unknown setting {name} (see ooi_status/default_settings.py; "
+                f"other OOISTATUS_ variables allowed: {', '.join(sorted(ENV_ALLOWED))}, OOISTATUS_TEST_*)"
+            )
+        values[name] = _parse_env(name, text, values[name], key)
+        origins[name] = f"environment variable {key}"
     for name, value in (overrides or {}).items():
         values[name] = _check(name, value, "overrides")
         origins[name] = "overrides"

@@ -26,9 +26,26 @@ def first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
+METADATA_TABLES = ("stream_metadata", "partition_metadata", "xevent", "xasset", "xinstrument", "xdeployment")
+
+
+def missing_metadata_table(exc: BaseException) -> str | None:
+    """What to do when ``exc`` says an OOI metadata table is not there, else None."""
+    text = str(exc)
+    for table in METADATA_TABLES:
+        if f"no such table: {table}" in text or f'relation "{table}" does not exist' in text:
+            return (
+                f"the OOI metadata table {table} is missing in METADATA_URL: for a demo database run "
+                "`ooi_status_demo --prepare-only`, otherwise set METADATA_URL to the OOI database"
+            )
+    return None
+
+
 def describe_error(exc: BaseException) -> str:
-    """``Type: first line``: what a failed round or check records."""
-    return f"{type(exc).__name__}: {first_line(exc)}"
+    """``Type: first line``, and what to do when it is a missing OOI metadata table."""
+    hint = missing_metadata_table(exc)
+    described = f"{type(exc).__name__}: {first_line(exc)}"
+    return f"{described} ({hint})" if hint else described
 
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:

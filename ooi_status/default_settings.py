@@ -4,6 +4,9 @@ Override them in a Python file named by the OOISTATUS_SETTINGS environment
 variable, or one by one with environment variables ``OOISTATUS_<NAME>``
 (lists comma-separated or JSON, dicts JSON, booleans true/false).
 Precedence: these defaults < the settings file < the environment.
+An ``OOISTATUS_`` variable naming no setting is refused (exit status 2), except
+OOISTATUS_SETTINGS, run_gunicorn.sh's OOISTATUS_WORKERS, OOISTATUS_BIND,
+OOISTATUS_ACCESS_LOG, OOISTATUS_ERROR_LOG, and the test suite's OOISTATUS_TEST_*.
 """
 
 # --- databases -------------------------------------------------------------
@@ -42,8 +45,6 @@ SHUTDOWN_GRACE = 30
 LOCK_FILE = None
 # Seconds a standby monitor waits between attempts to take the leader lock.
 STANDBY_POLL = 5
-# Demo only: before each check, move the synthetic observatory's live streams forward (ooi_status_demo).
-DEMO_LIVE = False
 
 # --- event delivery --------------------------------------------------------
 # Scheme and host of the OOI events API.
@@ -160,3 +161,9 @@ HEALTH_MAX_HEARTBEAT_AGE = None
 # --- logging ---------------------------------------------------------------
 # Level of the ooi_status loggers (DEBUG, INFO, WARNING, ERROR).
 LOG_LEVEL = "INFO"
+# Log line format of every process: "text" (time level process[pid] logger: message) or "json".
+LOG_FORMAT = "text"
+
+# --- metrics (/metrics) ------------------------------------------------------
+# Export ooi_status_stream_data_age_seconds, one series per deployed stream (off for very large fleets).
+METRICS_STREAM_DATA_AGE = True

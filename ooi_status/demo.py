@@ -8,7 +8,8 @@ one usually open), and daily bins with runs of missing days and sparse days.
 
 Live mode (:func:`advance_live`) moves ``last`` and ``count`` of the monitored
 streams forward as time passes; some streams stall for a while and recover, and a
-few never deliver again, so statuses change while a demo runs.
+few never deliver again (their data stops DEAD_SINCE before the observatory is built, so
+they start out failed), so statuses change while a demo runs.
 """
 
 from __future__ import annotations
@@ -198,9 +199,11 @@ def daily_bins(
     return bins
 
 
-def _uid(rng: random.Random, refdes: str, prefix: str) -> str:
+def _uid(rng: random.Random, refdes: str, prefix: str, index: int, number: int) -> str:
+    """An asset UID unique by construction: the instrument's index and the deployment number."""
     sensor_class = split_refdes(refdes)[2][3:8]
-    return f"{prefix}-{sensor_class}{chr(65 + rng.randrange(4))}-{rng.randrange(10000, 99999)}"
+    series = f"{chr(65 + rng.randrange(4))}{rng.randrange(10, 99)}"
+    return f"{prefix}-{sensor_class}{series}-{index + 1:05d}-{number:02d}"
 
 
 def _deployment_dates(
@@ -240,11 +243,11 @@ def demo_observatory(
         dates = _deployment_dates(rng, history_start, now, rng.randint(1, 4), open_last=not retired)
         prefix = "RSINS" if cabled else "CGINS"
         for number, (start, stop) in enumerate(dates, 1):
-            obs.add_deployment(refdes, number, start, stop, _uid(rng, refdes, prefix))
+            obs.add_deployment(refdes, number, start, stop, _uid(rng, refdes, prefix, index, number))
         if cabled:
-            _add_cabled_streams(obs, rng, refdes, CABLED_CLASSES[code], dates, now)
+            _add_cabled_streams(obs, rng, refdes, CABLED_CLASSES[code], dates, now, seed)
         else:
-            _add_moored_streams(obs, rng, refdes, MOORED_CLASSES[code], dates, now)
+            _add_moored_streams(obs, rng, refdes, MOORED_CLASSES[code], dates, now, seed)
     return obs
 
 
@@ -255,6 +258,7 @@ def _add_cabled_streams(
     streams: Iterable[str],
     dates: list[tuple[datetime, datetime | None]],
     now: datetime,
+    seed: int,
 ) -> None:
     for position, stream in enumerate(streams):
         per_day = 86_400 if position == 0 else 144
@@ -264,6 +268,7 @@ def _add_cabled_streams(
         if bins and dates[-1][1] is None:
             day, count, first, _ = bins[-1]
             bins[-1] = (day, count, first, datetime_to_ntp(now) - rng.uniform(0, 30))
+            bins = _stopped_if_dead(bins, seed, len(obs.streams) + 1, now)
         obs.add_stream(refdes, "streamed", stream, bins)
 
 
@@ -274,6 +279,7 @@ def _add_moored_streams(
     stream: str,
     dates: list[tuple[datetime, datetime | None]],
     now: datetime,
+    seed: int,
 ) -> None:
     telemetered: list[BinRow] = []
     recovered: list[BinRow] = []
@@ -284,9 +290,27 @@ def _add_moored_streams(
     if telemetered and dates[-1][1] is None:
         day, count, first, _ = telemetered[-1]
         telemetered[-1] = (day, count, first, datetime_to_ntp(now) - rng.uniform(0, 1800))
+        telemetered = _stopped_if_dead(telemetered, seed, len(obs.streams) + 1, now)
     obs.add_stream(refdes, "telemetered", stream, telemetered)
     if recovered:
         obs.add_stream(refdes, "recovered_host", f"{stream}_recovered", recovered)
+
+
+#: How long before the demo starts a dead stream delivered its last particle: longer than the
+#: fail interval of every monitored demo stream but the gliders', so they start out failed.
+DEAD_SINCE = timedelta(hours=4)
+
+
+def _stopped_if_dead(bins: list[BinRow], seed: int, stream_id: int, now: datetime) -> list[BinRow]:
+    """The bins of a live stream, ending DEAD_SINCE before ``now`` when live mode has it dead."""
+    if not is_dead(seed, stream_id):
+        return bins
+    cut = datetime_to_ntp(now - DEAD_SINCE)
+    kept = [b for b in bins if b[2] < cut]
+    if kept:
+        day, count, first, last = kept[-1]
+        kept[-1] = (day, count, first, min(last, cut))
+    return kept or bins
 
 
 def fleet_observatory(now: datetime, instruments: int = 3000, seed: int = 11) -> Observatory:
@@ -366,9 +390,14 @@ def _stable_fraction(*parts: object) -> float:
     return int.from_bytes(digest, "big") / 2**64
 
 
+def is_dead(seed: int, stream_id: int) -> bool:
+    """A stream live mode never moves: 4 % of them, stable for a seed."""
+    return _stable_fraction(seed, stream_id) < 0.04
+
+
 def live_state(seed: int, stream_id: int, now: datetime, period: int = 300) -> str:
     """ "live", "stalled" (for this period) or "dead" (always), stable for a stream and a period."""
-    if _stable_fraction(seed, stream_id) < 0.04:
+    if is_dead(seed, stream_id):
         return "dead"
     slot = int(now.timestamp()) // period
     return "stalled" if _stable_fraction(seed, stream_id, slot) < 0.12 else "live"

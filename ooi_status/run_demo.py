@@ -1,13 +1,13 @@
-"""``ooi_status_demo``: the whole service on the embedded default, from a fresh clone.
+"""The ``ooi_status_demo`` command: the whole service on the embedded default, from a fresh clone.
 
 Creates the SQLite databases in DATA_DIR, builds the synthetic observatory (once),
 migrates the monitor schema, loads the expected-intervals tables, then runs until Ctrl-C:
 
-- the monitor (``ooi_status_monitor`` with DEMO_LIVE: before each check the observatory's
-  live streams move forward, some stall for a while, a few never come back, so statuses
-  change as you watch);
-- the API under gunicorn with gevent workers on :9000, with a fresh API key for writes
-  (printed once, valid while the demo runs);
+- the monitor (the ooi_status_monitor daemon, with the demo's live-data step before each
+  check: the observatory's live streams move forward, some stall for a while, a few never
+  come back, so statuses change as you watch);
+- the API under gunicorn with gevent workers on :9000 (ooi_status.gunicorn_conf), with a
+  fresh API key for writes (printed once, valid while the demo runs);
 - a small stand-in for the OOI events service on NOTIFY_URL_ROOT:NOTIFY_URL_PORT (when that
   is this machine and the port is free) that accepts every status event with 201 and logs
   it, so the outbox delivers as it would in production.
@@ -34,16 +34,26 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
-from ooi_status import demo, migrate
+from ooi_status import commands, demo, migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases
 from ooi_status.keys import hash_api_key, new_api_key
+from ooi_status.logs import setup_logging
+from ooi_status.monitor.daemon import BeforeCheck
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.times import utcnow
 
 log = logging.getLogger("ooi_status.demo")
+
+#: Days of bins of a demo observatory of 40 instruments; larger fleets get proportionally
+#: fewer (at least 60), so that 3,000 instruments still build in about a minute.
+HISTORY_DAYS = 1460
+
+
+def history_days(instruments: int) -> int:
+    return max(60, min(HISTORY_DAYS, HISTORY_DAYS * 40 // max(instruments, 1)))
 
 
 def prepare(settings: Settings, now: datetime, instruments: int = 40, seed: int = 7) -> dict[str, int]:
@@ -53,7 +63,9 @@ def prepare(settings: Settings, now: datetime, instruments: int = 40, seed: int 
     built = 0
     try:
         if "stream_metadata" not in inspect(databases.metadata).get_table_names():
-            observatory = demo.demo_observatory(now, instruments=instruments, seed=seed)
+            observatory = demo.demo_observatory(
+                now, instruments=instruments, seed=seed, history_days=history_days(instruments)
+            )
             demo.write_observatory(databases.metadata, observatory)
             built = len(observatory.streams)
         rows = read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
@@ -99,12 +111,27 @@ def start_events_service(settings: Settings) -> ThreadingHTTPServer | None:
     return server
 
 
+def live_step(seed: int) -> BeforeCheck:
+    """The demo's step before each check round: the observatory's live streams move forward."""
+
+    def step(metadata: Engine, now: datetime) -> None:
+        demo.advance_live(metadata, now, seed)
+
+    return step
+
+
+def run_live_monitor(seed: int) -> int:
+    """The demo's monitor process: ooi_status_monitor with the live-data step."""
+    from ooi_status.monitor import cli
+
+    return cli.main([], before_check=live_step(seed))
+
+
 def child_environment(settings: Settings, key_hash: str) -> dict[str, str]:
     env = dict(os.environ)
     env["OOISTATUS_DATA_DIR"] = str(Path(settings.DATA_DIR).resolve())
     env["OOISTATUS_MONITOR_URL"] = settings.MONITOR_URL
     env["OOISTATUS_METADATA_URL"] = settings.METADATA_URL
-    env["OOISTATUS_DEMO_LIVE"] = "true"
     env["OOISTATUS_API_KEYS"] = json.dumps({**settings.API_KEYS, "demo": key_hash})
     env["PSYCOGREEN"] = "true"
     return env
@@ -116,12 +143,27 @@ def _end_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
-def start_processes(env: dict[str, str], bind: str, workers: int) -> list[subprocess.Popen[bytes]]:
-    monitor = [sys.executable, "-m", "ooi_status.monitor.cli"]
-    api = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(workers), "-b", bind,
-           "--access-logfile", "-", "--graceful-timeout", "10", "ooi_status.api:app"]  # fmt: skip
+#: What the demo's children are called when one of them exits.
+CHILD_NAMES = ("the monitor", "the API (gunicorn)")
+
+
+def start_processes(
+    env: dict[str, str], bind: str, workers: int, seed: int = 7
+) -> list[subprocess.Popen[bytes]]:
+    """The monitor and gunicorn, in the order of CHILD_NAMES."""
+    monitor = [sys.executable, "-m", "ooi_status.run_demo", "--live-monitor", "--seed", str(seed)]
+    api = [sys.executable, "-m", "gunicorn", "-c", "python:ooi_status.gunicorn_conf", "-k", "gevent",
+           "-w", str(workers), "-b", bind, "--access-logfile", "-", "--graceful-timeout", "10",
+           "ooi_status.api:app"]  # fmt: skip
     preexec = _end_with_parent if sys.platform.startswith("linux") else None
     return [subprocess.Popen(command, env=env, preexec_fn=preexec) for command in (monitor, api)]
+
+
+def describe_exit(name: str, returncode: int) -> str:
+    """``the monitor exited with signal 9`` / ``... with status 1``."""
+    if returncode < 0:
+        return f"{name} exited with signal {-returncode}"
+    return f"{name} exited with status {returncode}"
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
@@ -151,17 +193,38 @@ def announce(settings: Settings, summary: dict[str, int], port: int, key: str) -
     print(f"  curl -X PUT -H 'X-API-Key: {key}' {base}/stream/1/disable\n", flush=True)
 
 
+DESCRIPTION = """\
+The whole ooi_status service on the embedded SQLite default, from an empty folder.
+
+Creates the SQLite databases in DATA_DIR (./data), builds a synthetic observatory (once),
+migrates the monitor schema and loads the expected intervals; then runs the monitor (whose
+streams move, stall and fail as you watch), the API under gunicorn, and a stand-in OOI events
+service, until Ctrl-C. --prepare-only stops after the databases are ready.
+"""
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ooi_status_demo", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--instruments", type=int, default=40, help="instruments in a new demo observatory")
+    parser = commands.parser("ooi_status_demo", DESCRIPTION)
+    parser.add_argument(
+        "--instruments", type=positive, default=40, help="instruments in a new demo observatory"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo observatory")
     parser.add_argument("--port", type=int, default=9000, help="port of the API (all interfaces)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=positive, default=2, help="gunicorn worker processes")
     parser.add_argument("--prepare-only", action="store_true", help="build and load the databases, then exit")
+    parser.add_argument("--live-monitor", action="store_true", help=argparse.SUPPRESS)  # the demo's own child
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.live_monitor:
+        return run_live_monitor(args.seed)
     settings = settings_or_exit("ooi_status_demo")
+    setup_logging(settings.LOG_FORMAT, "INFO", "demo")
     summary = prepare(settings, utcnow(), args.instruments, args.seed)
     key = new_api_key()
     if args.prepare_only:
@@ -169,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     events = start_events_service(settings)
     processes = start_processes(
-        child_environment(settings, hash_api_key(key)), f"0.0.0.0:{args.port}", args.workers
+        child_environment(settings, hash_api_key(key)), f"0.0.0.0:{args.port}", args.workers, args.seed
     )
     announce(settings, summary, args.port, key)
     stop = threading.Event()
@@ -179,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     try:
         while not stop.wait(1.0):
-            if any(p.poll() is not None for p in processes):
-                log.error("a demo process exited (status %s): stopping", [p.poll() for p in processes])
+            exited = [(name, p.returncode) for name, p in zip(CHILD_NAMES, processes, strict=True)
+                      if p.poll() is not None]  # fmt: skip
+            if exited:
+                for name, returncode in exited:
+                    log.error("%s: stopping the demo", describe_exit(name, returncode))
                 status = 1  # e.g. the port was taken: say so to the shell too
                 break
     finally:

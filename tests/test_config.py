@@ -332,3 +332,15 @@ def test_bare_postgresql_urls_use_psycopg2(settings):
 
     engine = make_engine("postgresql://u@127.0.0.1:1/x", settings)
     assert engine.dialect.driver == "psycopg2"
+
+
+def test_unknown_setting_variables_are_refused_naming_the_variable():
+    with pytest.raises(SettingsError, match="environment variable OOISTATUS_CHEK_INTERVAL: unknown setting"):
+        load_settings(environ={"OOISTATUS_CHEK_INTERVAL": "5"})
+
+
+@pytest.mark.parametrize(
+    "name", ["OOISTATUS_WORKERS", "OOISTATUS_BIND", "OOISTATUS_ACCESS_LOG", "OOISTATUS_TEST_POSTGRES"]
+)
+def test_the_allow_list_of_variables_that_are_not_settings(name):
+    assert load_settings(environ={name: "anything"}).CHECK_INTERVAL == 60

@@ -129,7 +129,7 @@ def test_the_demo_says_so_when_its_port_is_taken(tmp_path: Path):
             cwd=tmp_path, env=env, capture_output=True, timeout=120,
         )  # fmt: skip
     assert done.returncode == 1
-    assert b"a demo process exited" in done.stderr + done.stdout
+    assert b"the API (gunicorn) exited with status 1: stopping the demo" in done.stderr + done.stdout
 
 
 def test_killing_the_demo_stops_its_monitor_and_api(running_demo):

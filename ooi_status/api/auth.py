@@ -6,10 +6,12 @@ constant time against every hash in ``API_KEYS`` (ooi_status.keys). Outcomes:
 - no key (or an Authorization header of another scheme) → 401, with WWW-Authenticate;
 - a key that matches no configured hash → 403;
 - no key configured at all → 403 for every protected request, with a message saying how
-  to make one: a server with no key cannot be written to, whatever the client sends.
+  to make one: a server with no key cannot be written to, whatever the client sends;
+- a read key (scope ``read``) on a write → 403: it reads, never writes.
 
-Writes always need a key; reads only when ``API_REQUIRE_KEY_FOR_READS`` is true. Each
-accepted write is logged at INFO with the key's name. The key itself is never logged.
+Writes always need a write key; reads need a key (read or write) only when
+``API_REQUIRE_KEY_FOR_READS`` is true. Each accepted write is logged at INFO with the
+key's name. The key itself is never logged.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from flask import Flask, g, request
 from ooi_status.api import coalesce
 from ooi_status.api.errors import Forbidden, Unauthorized
 from ooi_status.config import Settings, SettingsError
-from ooi_status.keys import is_valid_hash, match_api_key
+from ooi_status.keys import WRITE, entry_scope, is_valid_entry, match_api_key
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,10 @@ HOW_TO_CONFIGURE = (
 def init_app(app: Flask, settings: Settings) -> None:
     """Refuse to start with a malformed API_KEYS entry rather than silently never matching it."""
     for name, stored in settings.API_KEYS.items():
-        if not is_valid_hash(stored):
+        if not is_valid_entry(stored):
             raise SettingsError(
-                f"setting API_KEYS[{name!r}] must be 'sha256:<64 hex digits>', not a key in plain text; "
+                f"setting API_KEYS[{name!r}] must be 'sha256:<64 hex digits>' (a write key) or "
+                "{'hash': 'sha256:<64 hex digits>', 'scope': 'read' or 'write'}, not a key in plain text; "
                 + HOW_TO_CONFIGURE
             )
 
@@ -57,8 +60,8 @@ def presented_key() -> str | None:
     return None
 
 
-def authenticate(settings: Settings, action: str) -> str:
-    """The name of this request's key; raises Unauthorized or Forbidden."""
+def authenticate(settings: Settings, action: str, write: bool = False) -> str:
+    """The name of this request's key (a write key when ``write``); raises Unauthorized or Forbidden."""
     if not settings.API_KEYS:
         raise Forbidden(f"{action} is disabled: no API key is configured on this server; {HOW_TO_CONFIGURE}")
     key = presented_key()
@@ -70,6 +73,9 @@ def authenticate(settings: Settings, action: str) -> str:
     if name is None:
         log.warning("%s refused: %s %s with an unknown API key", action, request.method, request.path)
         raise Forbidden(f"{action} refused: this API key is not one of the configured keys")
+    if write and entry_scope(settings.API_KEYS[name]) != WRITE:
+        log.warning("%s refused: %s %s with the read key %r", action, request.method, request.path, name)
+        raise Forbidden(f"{action} refused: the API key {name!r} is a read key")
     return name
 
 
@@ -97,7 +103,7 @@ def require_write(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        name = authenticate(_settings(), "writing")
+        name = authenticate(_settings(), "writing", write=True)
         g.api_key_name = name
         result = view(*args, **kwargs)
         coalesce.invalidate()

@@ -2,9 +2,14 @@
 
 Two kinds of figures:
 - read from the monitor database at scrape time (streams per status, instruments per
-  rollup status, the monitor's last rounds, the outbox): the same from every worker;
-- counted by this process (HTTP requests and their latency): under gunicorn each worker
-  counts its own requests, labelled with the worker's pid so every series only ever grows.
+  rollup status, each instrument's status, each stream's data age, the monitor's last
+  rounds, the outbox), one query per family: the same from every worker;
+- counted by the processes serving requests (HTTP requests and their latency). Under
+  gunicorn started with ooi_status.gunicorn_conf (run_gunicorn.sh, the demo), every worker
+  writes its counts to PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) and
+  each scrape, whichever worker answers it, adds up all workers, past and present: the
+  figures are the whole server's and a series never disappears. Without that variable (one
+  process, tests) the counts are this process's.
 If the monitor database does not answer, the scrape still succeeds: ``ooi_status_database_up``
 is 0 and the database figures are left out.
 """
@@ -32,8 +37,10 @@ from ooi_status.model.monitor import (
     DELIVERED,
     PENDING,
     DeployedStream,
+    ExpectedStream,
     MonitorHeartbeat,
     PendingUpdate,
+    ReferenceDesignator,
     sink_kind,
 )
 from ooi_status.status import Status, rollup
@@ -45,13 +52,16 @@ STATUSES = [status.value for status in Status]
 OUTBOX_STATES = (PENDING, DELIVERED, DEAD)
 MESSAGE_KINDS = ("events", "webhook", "email", "chat")
 MESSAGE_STATES = ("sent", "failed", "dead", "pending")
+#: Set (before the process starts) to a writable directory: HTTP figures of all processes add up.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class MonitorCollector:
     """Figures read from the monitor database at each scrape."""
 
-    def __init__(self, databases: Databases) -> None:
+    def __init__(self, databases: Databases, stream_data_age: bool = True) -> None:
         self.databases = databases
+        self.stream_data_age = stream_data_age
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("ooi_status_database_up", "1 when the monitor database answered this scrape")
@@ -69,7 +79,9 @@ class MonitorCollector:
     def _families(self, now: datetime) -> Iterator[Metric]:
         with Session(self.databases.monitor) as session:
             yield self._streams(session)
-            yield self._instruments(session)
+            yield from self._instruments(session)
+            if self.stream_data_age:
+                yield self._data_age(session, now)
             yield from self._rounds(session, now)
             yield self._outbox(session)
             yield self._messages(session)
@@ -83,20 +95,54 @@ class MonitorCollector:
             family.add_metric([status], counts.get(status, 0))
         return family
 
-    def _instruments(self, session: Session) -> Metric:
+    def _instruments(self, session: Session) -> Iterator[Metric]:
         # One pass over (instrument, status) pairs; the rollup rule stays in ooi_status.status.
         pairs = session.execute(
-            select(DeployedStream.reference_designator_id, DeployedStream.status).distinct()
+            select(ReferenceDesignator.name, DeployedStream.status)
+            .join(DeployedStream.reference_designator)
+            .distinct()
         ).all()
-        statuses: dict[int, list[str]] = {}
-        for refdes_id, status in pairs:
-            statuses.setdefault(refdes_id, []).append(status)
-        counts = Tally(rollup(items).value for items in statuses.values())
+        statuses: dict[str, list[str]] = {}
+        for refdes, status in pairs:
+            statuses.setdefault(refdes, []).append(status)
+        rolled = {refdes: rollup(items).value for refdes, items in sorted(statuses.items())}
+        counts = Tally(rolled.values())
         family = GaugeMetricFamily(
             "ooi_status_instruments", "Instruments per rollup status", labels=["status"]
         )
         for status in STATUSES:
             family.add_metric([status], counts.get(status, 0))
+        yield family
+        each = GaugeMetricFamily(
+            "ooi_status_instrument_status",
+            "1 for the instrument's rollup status, 0 for the others",
+            labels=["refdes", "status"],
+        )
+        for refdes, current in rolled.items():
+            for status in STATUSES:
+                each.add_metric([refdes, status], 1 if status == current else 0)
+        yield each
+
+    def _data_age(self, session: Session, now: datetime) -> Metric:
+        rows = session.execute(
+            select(
+                ReferenceDesignator.name,
+                ExpectedStream.method,
+                ExpectedStream.name,
+                DeployedStream.last_data_time,
+            )  # fmt: skip
+            .join(DeployedStream.reference_designator)
+            .join(DeployedStream.expected_stream)
+            .where(DeployedStream.last_data_time.is_not(None))
+            .order_by(ReferenceDesignator.name, ExpectedStream.method, ExpectedStream.name)
+        ).all()
+        family = GaugeMetricFamily(
+            "ooi_status_stream_data_age_seconds",
+            "Seconds since the stream's last data, as of the monitor's last check (METRICS_STREAM_DATA_AGE)",
+            labels=["refdes", "method", "stream"],
+        )
+        for refdes, method, stream, last in rows:
+            family.add_metric([refdes, method, stream], max(0.0, (now - last).total_seconds()))
         return family
 
     def _rounds(self, session: Session, now: datetime) -> Iterator[Metric]:
@@ -157,19 +203,19 @@ class MonitorCollector:
 
 
 class HttpMetrics:
-    """Requests answered by this process, by route (not by raw path: ids would explode the series)."""
+    """Requests answered, by route (not by raw path: ids would explode the series)."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry | None) -> None:
         self.requests = Counter(
             "ooi_status_http_requests",
             "HTTP requests answered",
-            ["method", "route", "status", "pid"],
+            ["method", "route", "status"],
             registry=registry,
         )
         self.latency = Histogram(
             "ooi_status_http_request_duration_seconds",
             "Time to answer an HTTP request",
-            ["method", "route", "pid"],
+            ["method", "route"],
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
@@ -182,16 +228,26 @@ class HttpMetrics:
         if started is None:
             return response
         route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        pid = str(os.getpid())
-        self.requests.labels(request.method, route, str(response.status_code), pid).inc()
-        self.latency.labels(request.method, route, pid).observe(time.perf_counter() - started)
+        self.requests.labels(request.method, route, str(response.status_code)).inc()
+        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return response
 
 
 def init_app(app: Flask) -> None:
+    settings = app.extensions["ooi_status.settings"]
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MonitorCollector(app.extensions["ooi_status.databases"]))
-    http = HttpMetrics(registry)
+    registry.register(
+        MonitorCollector(app.extensions["ooi_status.databases"], settings.METRICS_STREAM_DATA_AGE)
+    )
+    shared = os.environ.get(MULTIPROC_ENV)
+    if shared:
+        from prometheus_client import multiprocess
+
+        # The counters write to the shared directory; scrapes read every process's files.
+        multiprocess.MultiProcessCollector(registry, path=shared)
+        http = HttpMetrics(None)
+    else:
+        http = HttpMetrics(registry)
     app.before_request(http.start)
     app.after_request(http.finish)
     app.extensions["ooi_status.metrics"] = registry

@@ -1,15 +1,4 @@
-"""``ooi_status_monitor``: the monitor daemon's command line.
-
-    ooi_status_monitor                    run: check every CHECK_INTERVAL, deliver events
-    ooi_status_monitor --once             one check and one delivery, then exit
-                                          (0: every dependency answered; 1: one did not)
-    ooi_status_monitor --expected=FILE    load expected-stream intervals (CSV) and exit
-    ooi_status_monitor --new-api-key NAME print a new API key and its settings line
-    ooi_status_monitor --notify-preview   print what the next notification step and the
-                                          next daily digests would send, and exit
-
-Exit status 2: bad settings or arguments (one line names the setting and the file).
-"""
+"""The ``ooi_status_monitor`` command: the monitor daemon, --once, --expected, --new-api-key."""
 
 from __future__ import annotations
 
@@ -17,16 +6,24 @@ import argparse
 import logging
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ooi_status import migrate
+from ooi_status import commands, migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases, describe_error, normalize_url
-from ooi_status.keys import hash_api_key, new_api_key
+from ooi_status.keys import SCOPES, WRITE, api_key_entry, new_api_key
 from ooi_status.monitor.check import run_round
-from ooi_status.monitor.daemon import DEPENDENCY_ERRORS, Daemon, Monitor, configure_logging, run_once
+from ooi_status.monitor.daemon import (
+    DEPENDENCY_ERRORS,
+    BeforeCheck,
+    Daemon,
+    Monitor,
+    configure_logging,
+    run_once,
+)
 from ooi_status.monitor.digest_facts import digest_facts
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
 from ooi_status.monitor.notify import plan_round
@@ -37,19 +34,48 @@ from ooi_status.times import utcnow
 
 log = logging.getLogger("ooi_status.monitor")
 
+#: The OOI expected-intervals table shipped with the package (``--expected=builtin``).
+BUILTIN_EXPECTED = Path(__file__).resolve().parent.parent / "data" / "streamed_expected.csv"
+
+DESCRIPTION = """\
+The ooi_status monitor: checks every deployed stream every CHECK_INTERVAL seconds and
+delivers status events to the OOI events service and the WEBHOOK_URLS.
+
+  ooi_status_monitor                      run until SIGTERM or Ctrl-C (SIGHUP reloads settings)
+  ooi_status_monitor --once               one check and one delivery round, then exit
+                                          (0: every dependency answered; 1: one did not)
+  ooi_status_monitor --expected=builtin   load the OOI expected-intervals table shipped with
+                                          the package (or --expected=FILE.csv), then exit
+  ooi_status_monitor --new-api-key NAME   print a new API key and its settings line
+  ooi_status_monitor --notify-preview     print what the next notification step and the
+                                          next daily digests would send, and exit
+
+Settings: OOISTATUS_SETTINGS (a Python file) and OOISTATUS_<NAME> variables.
+Exit status 2: bad settings or arguments (one line names the setting and where it came from).
+"""
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="ooi_status_monitor", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = commands.parser("ooi_status_monitor", DESCRIPTION)
     action = parser.add_mutually_exclusive_group()
-    action.add_argument("--expected", metavar="FILE.csv", help="load expected-stream intervals and exit")
+    action.add_argument(
+        "--expected",
+        metavar="FILE.csv",
+        help='load expected-stream intervals ("builtin": the OOI table) and exit',
+    )
     action.add_argument("--once", action="store_true", help="run one check and one delivery round and exit")
-    action.add_argument("--new-api-key", metavar="NAME", help="print a new API key for writes and exit")
+    action.add_argument("--new-api-key", metavar="NAME", help="print a new API key and exit")
     action.add_argument(
         "--notify-preview", action="store_true", help="print the next round's messages and the next digests"
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--scope", choices=SCOPES, default=WRITE,
+        help="with --new-api-key: read (reads only) or write (reads and writes)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.scope != WRITE and args.new_api_key is None:
+        parser.error("--scope goes with --new-api-key")
+    return args
 
 
 def migrate_if_configured(settings: Settings) -> None:
@@ -68,7 +94,12 @@ def migrate_if_configured(settings: Settings) -> None:
 
 
 def load_expected(settings: Settings, path: str) -> int:
-    """Validate the whole file, then upsert it in one transaction; 1 on any error, nothing written."""
+    """Validate the whole file, then upsert it in one transaction; 1 on any error, nothing written.
+
+    ``builtin`` is the OOI table shipped with the package.
+    """
+    if path == "builtin":
+        path = str(BUILTIN_EXPECTED)
     try:
         rows = read_expected_csv(path)
     except ExpectedCsvError as exc:
@@ -82,7 +113,7 @@ def load_expected(settings: Settings, path: str) -> int:
         print(
             f"ooi_status_monitor: {path}: nothing written: the monitor database "
             f"{mask_url(settings.MONITOR_URL)} refused: {describe_error(exc)} "
-            "(is its schema there? alembic upgrade head)",
+            "(is its schema there? ooi_status_db upgrade head)",
             file=sys.stderr,
         )
         return 1
@@ -133,20 +164,21 @@ def _print_messages(messages: list[tuple[Audience, Message]]) -> None:
         print(message.text, end="")
 
 
-def print_new_key(name: str) -> int:
+def print_new_key(name: str, scope: str = WRITE) -> int:
     if not name.strip():
         print("ooi_status_monitor: --new-api-key needs a name, e.g. --new-api-key ops", file=sys.stderr)
         return 2
     key = new_api_key()
-    print(f"API key {name!r} (shown once, keep it secret): {key}")
-    print(f"settings line: API_KEYS = {{{name!r}: {hash_api_key(key)!r}}}")
+    print(f"API key {name!r} for {scope} (shown once, keep it secret): {key}")
+    print(f"settings line: API_KEYS = {{{name!r}: {api_key_entry(key, scope)!r}}}")
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, before_check: BeforeCheck | None = None) -> int:
+    """The command; ``before_check`` runs before each check round (the demo's live data)."""
     args = parse_args(argv)
     if args.new_api_key is not None:
-        return print_new_key(args.new_api_key)
+        return print_new_key(args.new_api_key, args.scope)
     settings = settings_or_exit("ooi_status_monitor")
     configure_logging(settings)
     migrate_if_configured(settings)
@@ -159,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
         mask_url(settings.MONITOR_URL), mask_url(settings.METADATA_URL), settings.STREAM_SOURCE,
     )  # fmt: skip
     if args.once:
-        return run_once(settings)
-    daemon = Daemon(settings)
+        return run_once(settings, before_check=before_check)
+    daemon = Daemon(settings, before_check=before_check)
     daemon.install_signals()
     return daemon.run()
 

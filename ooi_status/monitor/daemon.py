@@ -24,13 +24,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
-from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ooi_status import demo
 from ooi_status.config import Settings, SettingsError, load_settings
 from ooi_status.db import Databases, describe_error
+from ooi_status.logs import setup_logging
 from ooi_status.monitor.check import CheckMemory, MonitorSource, run_round
 from ooi_status.monitor.delivery import deliver_due
 from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
@@ -45,13 +45,23 @@ log = logging.getLogger("ooi_status.monitor")
 #: Failures of a dependency: the round is skipped with one log line.
 DEPENDENCY_ERRORS = (SourceUnavailable, SQLAlchemyError, OSError)
 
+#: A step run before each check round with the metadata engine and the round's time; the demo
+#: moves its synthetic observatory forward with one (ooi_status.run_demo), production has none.
+BeforeCheck = Callable[[Engine, datetime], object]
+
 
 class Monitor:
     """One process's databases, sources and events client, made on first use."""
 
-    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        before_check: BeforeCheck | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.before_check = before_check
         self.databases = Databases(settings)
         self.memory = CheckMemory()
         self._source: MonitorSource | None = None
@@ -74,8 +84,8 @@ class Monitor:
         now = self.clock()
         started = time.monotonic()
         try:
-            if self.settings.DEMO_LIVE:
-                demo.advance_live(self.databases.metadata, now)
+            if self.before_check is not None:
+                self.before_check(self.databases.metadata, now)
             with self.databases.monitor_session() as session, session.begin():
                 report = run_round(self.source(), session, now, self.settings, self.memory)
         except DEPENDENCY_ERRORS as exc:
@@ -164,11 +174,13 @@ class Daemon:
         settings: Settings,
         reload: Callable[[], Settings] = load_settings,
         clock: Callable[[], datetime] = utcnow,
+        before_check: BeforeCheck | None = None,
     ) -> None:
         self.settings = settings
         self.reload_settings = reload
         self.clock = clock
-        self.monitor = Monitor(settings, clock)
+        self.before_check = before_check
+        self.monitor = Monitor(settings, clock, before_check)
         self.lock: LeaderLock = make_lock(settings)
         self.stop = threading.Event()
         self.wake = threading.Event()  # set by a signal: the current wait ends early
@@ -257,19 +269,21 @@ class Daemon:
         configure_logging(settings)
         self.monitor.close()
         old, self.settings = self.settings, settings
-        self.monitor = Monitor(settings, self.clock)
+        self.monitor = Monitor(settings, self.clock, self.before_check)
         if (old.MONITOR_URL, old.LOCK_FILE) != (settings.MONITOR_URL, settings.LOCK_FILE):
             self.lock.release()
             self.lock = make_lock(settings)
 
 
-def run_once(settings: Settings, clock: Callable[[], datetime] = utcnow) -> int:
+def run_once(
+    settings: Settings, clock: Callable[[], datetime] = utcnow, before_check: BeforeCheck | None = None
+) -> int:
     """One check and one delivery (``--once``): 0 when every dependency answered, else 1."""
     lock = make_lock(settings)
     if not lock.acquire():
         log.error("another monitor holds the leader lock: nothing done")
         return 1
-    monitor = Monitor(settings, clock)
+    monitor = Monitor(settings, clock, before_check)
     try:
         checked = monitor.check()
         delivered = monitor.deliver()
@@ -279,6 +293,5 @@ def run_once(settings: Settings, clock: Callable[[], datetime] = utcnow) -> int:
     return 0 if checked and delivered else 1
 
 
-def configure_logging(settings: Settings, **options: Any) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", **options)
-    logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)
+def configure_logging(settings: Settings) -> None:
+    setup_logging(settings.LOG_FORMAT, settings.LOG_LEVEL, "monitor")

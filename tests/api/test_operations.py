@@ -127,3 +127,32 @@ def test_metrics_answer_when_the_monitor_database_is_down(api_settings):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert samples(client)[("ooi_status_database_up", ())] == 0
+
+
+def test_metrics_give_each_instruments_status_and_each_streams_data_age(client, fleet):
+    found = samples(client)
+    per_instrument: dict[str, dict[str, float]] = {}
+    for (name, labels), value in found.items():
+        if name == "ooi_status_instrument_status":
+            per_instrument.setdefault(dict(labels)["refdes"], {})[dict(labels)["status"]] = value
+    assert per_instrument, "one series per instrument and status"
+    for statuses in per_instrument.values():
+        assert set(statuses) == {"operational", "degraded", "failed", "notTracked"}
+        assert sorted(statuses.values()) == [0, 0, 0, 1]
+    for status in ("operational", "degraded", "failed", "notTracked"):
+        rolled = sum(1 for statuses in per_instrument.values() if statuses[status] == 1)
+        assert rolled == found[("ooi_status_instruments", (("status", status),))]
+    ages = {
+        (dict(labels)["refdes"], dict(labels)["method"], dict(labels)["stream"]): value
+        for (name, labels), value in found.items()
+        if name == "ooi_status_stream_data_age_seconds"
+    }
+    assert ages and all(value >= 0 for value in ages.values())
+    assert {refdes for refdes, _, _ in ages} <= set(per_instrument)
+
+
+def test_stream_data_age_can_be_switched_off(api_settings, fleet):
+    client = create_app(api_settings.replace(METRICS_STREAM_DATA_AGE=False)).test_client()
+    names = {name for name, _ in samples(client)}
+    assert "ooi_status_instrument_status" in names
+    assert "ooi_status_stream_data_age_seconds" not in names

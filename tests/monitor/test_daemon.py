@@ -193,10 +193,11 @@ def test_run_once_exit_status(demo_settings, now):
 
 def test_a_live_demo_round_moves_the_observatory(demo_settings, metadata_db, now):
     from ooi_status.model.metadata import StreamMetadata
+    from ooi_status.run_demo import live_step
 
     with metadata_db.engine.connect() as conn:
         before = conn.execute(select(StreamMetadata.last)).scalars().all()
-    monitor = Monitor(demo_settings.replace(DEMO_LIVE=True), clock=lambda: now + timedelta(minutes=5))
+    monitor = Monitor(demo_settings, clock=lambda: now + timedelta(minutes=5), before_check=live_step(7))
     try:
         assert monitor.check()
     finally:

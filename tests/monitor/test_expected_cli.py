@@ -131,7 +131,7 @@ def test_without_auto_migration_a_database_without_the_schema_is_a_clear_error(t
     monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
     assert cli.main([f"--expected={demo.EXPECTED_CSV}"]) == 1
     err = capsys.readouterr().err
-    assert "nothing written" in err and "alembic upgrade head" in err
+    assert "nothing written" in err and "ooi_status_db upgrade head" in err
 
 
 def test_new_api_key_prints_the_key_and_its_hash(capsys):
