@@ -139,3 +139,21 @@ def test_killing_the_demo_stops_its_monitor_and_api(running_demo):
     process.wait(timeout=10)
     assert wait_for(lambda: get(f"{base}/health")[0] == 0, 60), "gunicorn outlived the demo"
     assert wait_for(lambda: "ooi_status.monitor: stopped" in log.read_text(), 60), log.read_text()
+
+
+def children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_child_that_dies_is_named_and_stops_the_demo(running_demo):
+    process, base, log = running_demo
+    assert wait_for(lambda: get(f"{base}/health")[0] == 200, 90), log.read_text()
+    monitor = next(
+        pid for pid in children(process.pid) if b"--live-monitor" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
+    os.kill(monitor, signal.SIGKILL)
+    assert process.wait(timeout=60) == 1
+    text = log.read_text()
+    assert "the monitor exited with signal 9: stopping the demo" in text
+    assert re.search(r"Z ERROR demo\[\d+\] ooi_status.demo: the monitor exited", text), text[-2000:]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,7 +38,15 @@ from sqlalchemy import Row, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, display_url
-from ooi_status.model.monitor import DEAD, DELIVERED, EVENTS_SINK, PENDING, PendingUpdate
+from ooi_status.model.monitor import (
+    DEAD,
+    DELIVERED,
+    EVENTS_SINK,
+    PENDING,
+    DeployedStream,
+    PendingUpdate,
+    ReferenceDesignator,
+)
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +177,11 @@ class _Round:
     released: list[int] = field(default_factory=list)
     report: DeliveryReport = field(default_factory=DeliveryReport)
     last_error: str | None = None
+    #: Outcomes per sink (as fit for logs): {"delivered": n, "failed": n, "dead": n}.
+    by_sink: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def count(self, sink: str, outcome: str) -> None:
+        self.by_sink.setdefault(sink, Counter())[outcome] += 1
 
 
 class Sender(Protocol):
@@ -202,11 +216,26 @@ def deliver_due(session: Session, client: Sender, now: datetime, settings: Setti
 
 def _read_batch(session: Session, limit: int) -> Sequence[Row[Any]]:
     """The oldest pending rows, due or not: a row in backoff must still hold back the
-    later rows of its asset."""
+    later rows of its asset. ``refdes``: the instrument the event is about, for the logs."""
     columns = [_outbox.c[name] for name in ("id", "sink", "asset_uid", "message", "attempts")]
-    columns += [_outbox.c.error_count, _outbox.c.next_attempt_at]
-    query = select(*columns).where(_outbox.c.state == PENDING).order_by(_outbox.c.id).limit(limit)
+    columns += [_outbox.c.error_count, _outbox.c.next_attempt_at, ReferenceDesignator.name.label("refdes")]
+    query = (
+        select(*columns)
+        .select_from(_outbox)
+        .outerjoin(DeployedStream, DeployedStream.id == _outbox.c.deployed_stream_id)
+        .outerjoin(ReferenceDesignator, ReferenceDesignator.id == DeployedStream.reference_designator_id)
+        .where(_outbox.c.state == PENDING)
+        .order_by(_outbox.c.id)
+        .limit(limit)
+    )
     return session.execute(query).all()
+
+
+def _about(row: Row[Any]) -> str:
+    """An event as the logs name it: ``event 12 for CE01ISSM-MFD35-04-CTDBPN104 (asset CGINS-...)``."""
+    if row.refdes:
+        return f"event {row.id} for {row.refdes} (asset {row.asset_uid})"
+    return f"event {row.id} for asset {row.asset_uid}"
 
 
 def _claim(session: Session, ids: list[int], now: datetime, lease_until: datetime) -> set[int]:
@@ -253,10 +282,13 @@ def _send(rows: list[Row[Any]], client: Sender, now: datetime, settings: Setting
         ):
             _hold(row, result)
             continue
+        sink = client.display_sink(row.sink)
         try:
             client.post(row.sink, row.asset_uid, row.message)
         except DeliveryError as error:
-            result.failures.append(_failure(row, error, now, settings, result))
+            failure = _failure(row, error, now, settings, result)
+            result.failures.append(failure)
+            result.count(sink, "dead" if failure["new_state"] == DEAD else "failed")
             failed.add((row.sink, row.asset_uid))
             if error.unreachable:
                 unreachable.add(row.sink)
@@ -267,9 +299,10 @@ def _send(rows: list[Row[Any]], client: Sender, now: datetime, settings: Setting
                     error,
                 )
             continue
-        log.debug("delivery: event %d for %s delivered", row.id, row.asset_uid)
+        log.debug("delivery: %s delivered to %s", _about(row), sink)
         result.delivered.append(row.id)
         result.report.delivered += 1
+        result.count(sink, "delivered")
 
 
 def _hold(row: Row[Any], result: _Round) -> None:
@@ -282,14 +315,15 @@ def _failure(
     row: Row[Any], error: DeliveryError, now: datetime, settings: Settings, result: _Round
 ) -> dict[str, Any]:
     """The new values of a row whose POST failed: exact, not relative, as we hold its claim."""
-    log.debug("delivery: event %d for %s failed: %s", row.id, row.asset_uid, error)
+    log.debug("delivery: %s failed: %s", _about(row), error)
     attempts, error_count, state = row.attempts + 1, row.error_count, PENDING
     next_attempt_at = row.next_attempt_at
     if error.permanent:
         error_count += 1
         if error_count >= settings.MAX_STATUS_POST_FAILURES:
             state = DEAD
-            log.warning("delivery: event %d for %s is dead: %s", row.id, row.asset_uid, error)
+            # Set aside for good: one line each even at INFO, an operator acts on these.
+            log.warning("delivery: %s is dead: %s", _about(row), error)
     else:
         next_attempt_at = now + retry_delay(attempts, settings)
     if state == DEAD:
@@ -335,15 +369,21 @@ def _record(session: Session, result: _Round, now: datetime, lease_until: dateti
 
 
 def _log_round(result: _Round) -> None:
+    """One INFO line per round that did something: totals, then each sink's outcomes."""
     report = result.report
     if not (report.delivered or report.failed or report.dead):
         return
+    sinks = "; ".join(
+        f"{sink}: " + ", ".join(f"{counts[outcome]} {outcome}" for outcome in ("delivered", "failed", "dead"))
+        for sink, counts in sorted(result.by_sink.items())
+    )
     log.info(
-        "delivery: %d delivered, %d failed, %d dead, %d deferred%s",
+        "delivery: %d delivered, %d failed, %d dead, %d deferred (%s)%s",
         report.delivered,
         report.failed,
         report.dead,
         report.deferred,
+        sinks,
         f" (last error: {result.last_error})" if result.last_error else "",
     )
 

@@ -50,7 +50,9 @@ def two_workers(serving_databases, tmp_path: Path, monkeypatch) -> Iterator:  # 
 def test_one_scrape_counts_the_requests_of_every_worker(two_workers):
     server, home = two_workers
     with ThreadPoolExecutor(12) as pool:
-        answers = list(pool.map(lambda _: requests.get(f"{server.base}/expected", timeout=10), range(REQUESTS)))
+        answers = list(
+            pool.map(lambda _: requests.get(f"{server.base}/expected", timeout=10), range(REQUESTS))
+        )
     assert [answer.status_code for answer in answers] == [200] * REQUESTS
     found = scrape(server.base)
     key = ("ooi_status_http_requests_total", (("method", "GET"), ("route", "/expected"), ("status", "200")))

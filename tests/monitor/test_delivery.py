@@ -426,4 +426,40 @@ def test_round_logs_one_info_line_only_when_it_did_something(
         deliver(monitor_db.engine, client, now, events_settings)
 
     assert idle == []
-    assert [r.getMessage() for r in caplog.records] == ["delivery: 2 delivered, 0 failed, 0 dead, 0 deferred"]
+    sink = client.display_sink("events")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"delivery: 2 delivered, 0 failed, 0 dead, 0 deferred ({sink}: 2 delivered, 0 failed, 0 dead)"
+    ]
+
+
+def test_round_line_counts_each_sink_and_event_lines_name_the_instrument(
+    monitor_db, events_server, client, events_settings, now, caplog
+):
+    from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator
+
+    refdes = "CE01ISSM-MFD35-04-CTDBPN104"
+    with Session(monitor_db.engine) as session, session.begin():
+        expected = ExpectedStream(name="ctdbp_sample", method="telemetered")
+        stream = DeployedStream(
+            reference_designator=ReferenceDesignator(name=refdes), expected_stream=expected
+        )
+        session.add(stream)
+        session.flush()
+        session.add(
+            PendingUpdate(
+                deployed_stream_id=stream.id, asset_uid=CTD, sink="events", message=message(CTD, 1),
+                created_at=now, next_attempt_at=now,
+            )
+        )  # fmt: skip
+    webhook_url = f"http://127.0.0.1:{closed_port()}/hook"
+    queue(monitor_db.engine, now, (ADCP, 1), sink=webhook_url)
+    with caplog.at_level(logging.DEBUG, logger="ooi_status.monitor.delivery"):
+        deliver(monitor_db.engine, client, now, events_settings)
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any(f"for {refdes} (asset {CTD}) delivered" in line for line in debug), debug
+    assert any(f"for asset {ADCP} failed" in line for line in debug), debug
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert len(info) == 1, info
+    events_sink, webhook = client.display_sink("events"), client.display_sink(webhook_url)
+    assert f"{events_sink}: 1 delivered, 0 failed, 0 dead" in info[0]
+    assert f"{webhook}: 0 delivered, 1 failed, 0 dead" in info[0]
