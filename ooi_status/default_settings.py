@@ -21,7 +21,7 @@ DB_STATEMENT_TIMEOUT = 30
 # Connections kept per process and per database in the pool (PostgreSQL).
 DB_POOL_SIZE = 5
 # When ooi_status_monitor brings the monitor schema up to date itself before it starts:
-# "sqlite" (only the embedded SQLite database), "always", or "never" (a DBA runs alembic).
+# "sqlite" (only the embedded SQLite database), "always", or "never" (a DBA runs ooi_status_db upgrade head).
 AUTO_MIGRATE = "sqlite"
 # Where stream and bin metadata are read from: "postgres" (METADATA_URL) or "cassandra".
 STREAM_SOURCE = "postgres"
