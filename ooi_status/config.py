@@ -26,9 +26,10 @@ from ooi_status import default_settings
 ENV_PREFIX = "OOISTATUS_"
 SETTINGS_ENV = "OOISTATUS_SETTINGS"
 #: ``OOISTATUS_`` variables that are not settings and are not refused: the settings file,
-#: run_gunicorn.sh's knobs, and the test suite's switches (every ``OOISTATUS_TEST_*``).
+#: run_gunicorn.sh's knobs, and the test suite's switches (every ``OOISTATUS_TEST_*``, and
+#: OOISTATUS_REGENERATE_GOLDEN of the notification message tests).
 ENV_ALLOWED = frozenset({SETTINGS_ENV, "OOISTATUS_WORKERS", "OOISTATUS_BIND", "OOISTATUS_ACCESS_LOG",
-                         "OOISTATUS_ERROR_LOG"})  # fmt: skip
+                         "OOISTATUS_ERROR_LOG", "OOISTATUS_REGENERATE_GOLDEN"})  # fmt: skip
 ENV_ALLOWED_PREFIXES = ("OOISTATUS_TEST_",)
 _DEFAULTS = "defaults"
 

@@ -6,7 +6,8 @@ variable, or one by one with environment variables ``OOISTATUS_<NAME>``
 Precedence: these defaults < the settings file < the environment.
 An ``OOISTATUS_`` variable naming no setting is refused (exit status 2), except
 OOISTATUS_SETTINGS, run_gunicorn.sh's OOISTATUS_WORKERS, OOISTATUS_BIND,
-OOISTATUS_ACCESS_LOG, OOISTATUS_ERROR_LOG, and the test suite's OOISTATUS_TEST_*.
+OOISTATUS_ACCESS_LOG, OOISTATUS_ERROR_LOG, and the test suite's OOISTATUS_TEST_* and
+OOISTATUS_REGENERATE_GOLDEN.
 """
 
 # --- databases -------------------------------------------------------------
