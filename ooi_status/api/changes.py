@@ -10,20 +10,15 @@ exactly what this request wrote. Values arrive checked (ooi_status.api.validatio
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from ooi_status.api import queries
+from ooi_status.api import marks, queries
 from ooi_status.model.monitor import DeployedStream, ExpectedStream
-from ooi_status.status import DISABLED, NO_OVERRIDES, Overrides
 
 log = logging.getLogger(__name__)
-
-#: Overrides written by PUT .../disable and .../enable.
-SWITCHES = {"disable": DISABLED, "enable": NO_OVERRIDES}
 
 
 def patch_expected(session: Session, expected_id: int, changes: dict[str, Any]) -> ExpectedStream:
@@ -47,20 +42,24 @@ def patch_deployed(session: Session, stream_id: int, changes: dict[str, Any]) ->
     return found
 
 
-def switch_stream(session: Session, stream_id: int, switch: str) -> queries.StreamList:
-    """Disable (all three overrides 0) or enable (overrides cleared) one stream."""
-    return patch_deployed(session, stream_id, asdict(SWITCHES[switch]))
+def switch_stream(
+    session: Session, stream_id: int, switch: str, mark: dict[str, Any] | None = None
+) -> queries.StreamList:
+    """Disable (all three overrides 0, with who, why and until when) or enable (overrides and
+    the disable's mark cleared) one stream."""
+    return patch_deployed(session, stream_id, marks.overrides(switch, mark))
 
 
-def switch_instrument(session: Session, refdes: str, switch: str) -> queries.Instrument:
+def switch_instrument(
+    session: Session, refdes: str, switch: str, mark: dict[str, Any] | None = None
+) -> queries.Instrument:
     """Disable or enable every stream of one instrument, in one statement."""
-    overrides: Overrides = SWITCHES[switch]
     with session.begin():
         refdes_id = queries.refdes_id(session, refdes)
         session.execute(
             update(DeployedStream)
             .where(DeployedStream.reference_designator_id == refdes_id)
-            .values(asdict(overrides))
+            .values(marks.overrides(switch, mark))
         )
         found = queries.instrument(session, refdes_id)
     log.info("instrument %s: %sd its %d streams", found.refdes, switch, len(found.streams.rows))

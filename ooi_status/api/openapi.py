@@ -392,3 +392,34 @@ PATHS["/silence"] = {
     "post": _create_silence,
 }
 PATHS["/silence/{silence_id}"] = {"delete": _end_silence}
+
+
+# --- acknowledgements and timed disables ----------------------------------------------------------
+
+
+def _optional_body(operation: dict[str, Any], schema: str) -> dict[str, Any]:
+    operation["requestBody"] = {"required": False, "content": {JSON: {"schema": ref(schema)}}}
+    operation["responses"]["413"] = _json(ref("Error"), ERRORS["413"])
+    return operation
+
+
+def _acknowledge(summary: str, ok: dict[str, Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+    operation = _optional_body(_write(summary, ok, params), "Acknowledgement")
+    operation["responses"]["409"] = _json(ref("Error"), "nothing failed or degraded to acknowledge")
+    return operation
+
+
+_optional_body(PATHS["/stream/{stream_id}/disable"]["put"], "DisableMark")
+_optional_body(PATHS["/instrument/{refdes}/disable"]["put"], "DisableMark")
+PATHS["/stream/{stream_id}/disable"]["put"]["summary"] = (
+    "Stop tracking a stream (all three overrides 0), with an optional reason and end"
+)
+PATHS["/instrument/{refdes}/disable"]["put"]["summary"] = (
+    "Stop tracking every stream of an instrument, with an optional reason and end"
+)
+PATHS["/stream/{stream_id}/acknowledge"] = {
+    "put": _acknowledge("Acknowledge a failed or degraded stream, with a note", DEPLOYED, [STREAM_ID])
+}
+PATHS["/instrument/{refdes}/acknowledge"] = {
+    "put": _acknowledge("Acknowledge every failed or degraded stream of an instrument", INSTRUMENT, [REFDES])
+}

@@ -264,3 +264,51 @@ SCHEMAS["NewSilence"] = {
     "required": ["refdes", "ends_at", "reason"],
     "additionalProperties": False,
 }
+
+
+# --- acknowledgements and timed disables ----------------------------------------------------------
+
+_DEPLOYED["properties"]["acknowledged"] = nullable(
+    _object(
+        {
+            "by": {"type": "string", "description": "name of the API key"},
+            "at": TIMESTAMP,
+            "note": nullable({"type": "string"}, "the operator's note"),
+        }
+    ),
+    "set while a failed or degraded stream is acknowledged; cleared when it recovers",
+)
+_DEPLOYED["properties"]["disabled"] = nullable(
+    _object(
+        {
+            "by": nullable({"type": "string"}, "name of the API key"),
+            "at": nullable(TIMESTAMP, "when it was disabled"),
+            "reason": nullable({"type": "string"}, "why"),
+            "until": nullable(TIMESTAMP, "when the monitor tracks it again; null: until enabled"),
+        }
+    ),
+    "set while the stream is disabled (all three overrides 0)",
+)
+_DEPLOYED["required"] += ["acknowledged", "disabled"]
+_HISTORY_ENTRY["properties"]["note"] = nullable(
+    {"type": "string"}, "what else happened then, e.g. the end of a timed disable"
+)
+_HISTORY_ENTRY["required"].append("note")
+SCHEMAS["Acknowledgement"] = {
+    "type": "object",
+    "properties": {"note": {"type": "string", "maxLength": 2000, "nullable": True}},
+    "additionalProperties": False,
+}
+SCHEMAS["DisableMark"] = {
+    "type": "object",
+    "properties": {
+        "reason": {"type": "string", "maxLength": 2000, "nullable": True},
+        "until": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "ISO 8601, in the future; null or absent: until enabled",
+        },
+    },
+    "additionalProperties": False,
+}

@@ -85,6 +85,13 @@ def _stream_select() -> Select[Any]:
             _DS.last_data_time,
             _DS.measured_rate,
             _DS.flapping_since,
+            _DS.acknowledged_by,
+            _DS.acknowledged_at,
+            _DS.acknowledged_note,
+            _DS.disabled_by,
+            _DS.disabled_at,
+            _DS.disabled_reason,
+            _DS.disabled_until,
         )
         .join(RD.__table__, _RD.id == _DS.reference_designator_id)
         .join(ES.__table__, _ES.id == _DS.expected_stream_id)

@@ -61,7 +61,26 @@ def deployed_stream(
         "measured_rate": row.measured_rate,
         "silenced": silence_mark(silence),
         "flapping": row.flapping_since is not None,
+        "acknowledged": acknowledged(row, stamp),
+        "disabled": disabled(row, stamp),
     }
+
+
+def acknowledged(row: Any, stamp: Any = timestamp) -> dict[str, Any] | None:
+    """``{"by", "at", "note"}`` of an acknowledged stream, else None."""
+    if row.acknowledged_at is None:
+        return None
+    return {"by": row.acknowledged_by, "at": stamp(row.acknowledged_at), "note": row.acknowledged_note}
+
+
+def disabled(row: Any, stamp: Any = timestamp) -> dict[str, Any] | None:
+    """``{"by", "at", "reason", "until"}`` of a disabled stream (all three overrides 0), else None.
+
+    A stream disabled before reasons were recorded (or by PATCH) has them all null."""
+    if (row.expected_rate, row.warn_interval, row.fail_interval) != (0, 0, 0):
+        return None
+    return {"by": row.disabled_by, "at": stamp(row.disabled_at), "reason": row.disabled_reason,
+            "until": stamp(row.disabled_until)}  # fmt: skip
 
 
 def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
@@ -121,6 +140,7 @@ def history_entry(entry: StatusHistory) -> dict[str, Any]:
         "new_status": entry.new_status,
         "changed_at": timestamp(entry.changed_at),
         "elapsed": entry.elapsed,
+        "note": entry.note,
     }
 
 

@@ -90,6 +90,16 @@ class DeployedStream(MonitorBase):
     measured_rate: Mapped[float | None] = mapped_column(Float)
     # Set while the stream is flapping (ooi_status.notify.flapping): when it started.
     flapping_since: Mapped[datetime | None]
+    # An operator's acknowledgement of a failed or degraded stream; cleared by the check round
+    # once the stream is neither (ooi_status.monitor.marks).
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(index=True)
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)
+    # Who disabled the stream, when, why and until when (None: until enabled by hand).
+    disabled_by: Mapped[str | None] = mapped_column(String(100))
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    disabled_until: Mapped[datetime | None] = mapped_column(index=True)
 
     reference_designator: Mapped[ReferenceDesignator] = relationship(back_populates="streams")
     expected_stream: Mapped[ExpectedStream] = relationship()
@@ -107,6 +117,8 @@ class StatusHistory(MonitorBase):
     changed_at: Mapped[datetime]
     # Seconds since the stream's last data point when the change was seen (None: no data point).
     elapsed: Mapped[float | None] = mapped_column(Float)
+    # What else happened to the stream at that moment (a timed disable that ended), or None.
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class PendingUpdate(MonitorBase):

@@ -52,6 +52,7 @@ from ooi_status.model.monitor import (
 )
 from ooi_status.monitor.bulk import insert_rows, update_by_id
 from ooi_status.monitor.heartbeat import CHECK, write_heartbeat
+from ooi_status.monitor.marks import ACKNOWLEDGEMENT, reenable_due
 from ooi_status.monitor.state import MonitorState
 from ooi_status.sources.base import DeploymentSource, StreamSource
 from ooi_status.status import (
@@ -98,7 +99,10 @@ _HISTORY = (
     ("new_status", "varchar"),
     ("changed_at", "timestamptz"),
     ("elapsed", "double precision"),
+    ("note", "text"),
 )
+#: Statuses an operator can acknowledge; any other status clears an acknowledgement.
+_ACKNOWLEDGEABLE = (Status.FAILED.value, Status.DEGRADED.value)
 _OUTBOX = (
     ("deployed_stream_id", "integer"),
     ("asset_uid", "varchar"),
@@ -196,9 +200,11 @@ def run_round(
     settings = settings or Settings(defaults())
     report = RoundReport()
     active = read_active(source, now, settings.MONITORED_METHODS)
+    reenabled = reenable_due(session, now)
     state = MonitorState.load(session, {a.refdes for a in active}, {(a.stream, a.method) for a in active})
     report.created_instruments, report.created_expected = state.created_instruments, state.created_expected
     outcome = evaluate(active, state, now, settings, memory or CheckMemory(), report)
+    outcome.reenabled = reenabled
     write_round(session, state, outcome, now, settings, report)
     report.streams_checked = len(active) - report.skipped
     report.duration = time.monotonic() - started
@@ -217,6 +223,7 @@ class Outcome:
     changes: list[Change] = field(default_factory=list)
     bookkeeping: list[tuple[Any, ...]] = field(default_factory=list)  # (id, *_BOOKKEEPING values)
     new_rows: list[dict[str, Any]] = field(default_factory=list)
+    reenabled: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (status, note)
 
 
 def evaluate(
@@ -309,24 +316,37 @@ def write_round(
     ids = _insert_new(session, outcome.new_rows)
     report.created_streams = len(outcome.new_rows)
     existing = [(c.stream_id, c.new.value) for c in outcome.changes if c.stream_id is not None]
-    update_by_id(session, _DS, [("status", "varchar")], existing, status_time=now)
+    # A stream that is no longer failed or degraded loses its acknowledgement in the same write.
+    handled = [change for change in existing if change[1] not in _ACKNOWLEDGEABLE]
+    cleared = dict.fromkeys(ACKNOWLEDGEMENT)
+    update_by_id(session, _DS, [("status", "varchar")], handled, status_time=now, **cleared)
+    worse = [change for change in existing if change[1] in _ACKNOWLEDGEABLE]
+    update_by_id(session, _DS, [("status", "varchar")], worse, status_time=now)
     update_by_id(session, _DS, _BOOKKEEPING, outcome.bookkeeping, checked_at=now)
     report.bookkeeping_written = len(outcome.bookkeeping)
     report.changes = len(outcome.changes)
+    changes = [c if c.stream_id is not None else c._replace(stream_id=ids[c.key]) for c in outcome.changes]
+    notes = outcome.reenabled
+    history = [_history_row(c, now, notes.get(c.stream_id, (None, None))[1]) for c in changes]
+    changed = {c.stream_id for c in changes}
+    history += [
+        {"deployed_stream_id": ident, "old_status": status, "new_status": status, "changed_at": now,
+         "elapsed": None, "note": note}
+        for ident, (status, note) in notes.items() if ident not in changed
+    ]  # fmt: skip
+    insert_rows(session, StatusHistory.__table__, _HISTORY, history)
     if not outcome.changes:
         return
-    changes = [c if c.stream_id is not None else c._replace(stream_id=ids[c.key]) for c in outcome.changes]
-    insert_rows(session, StatusHistory.__table__, _HISTORY, [_history_row(c, now) for c in changes])
     events = list(_events(_instrument_statuses(state, outcome), changes, now, settings))
     insert_rows(session, PendingUpdate.__table__, _OUTBOX, events)
     report.events_queued = len(events)
     log.debug("%d status change(s), %d event(s) queued", len(changes), len(events))
 
 
-def _history_row(change: Change, now: datetime) -> dict[str, Any]:
+def _history_row(change: Change, now: datetime, note: str | None) -> dict[str, Any]:
     elapsed = None if change.elapsed is None else change.elapsed.total_seconds()
     return {"deployed_stream_id": change.stream_id, "old_status": change.old, "new_status": change.new.value,
-            "changed_at": now, "elapsed": elapsed}  # fmt: skip
+            "changed_at": now, "elapsed": elapsed, "note": note}  # fmt: skip
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int, int], int]:

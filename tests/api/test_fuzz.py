@@ -24,11 +24,13 @@ from ooi_status.api.availability import FORMATS
 from ooi_status.times import utcnow
 
 EXAMPLES_PER_OPERATION = 20
-# Two rules across two places that no schema can state, so a schema-valid request may rightly get a
-# 400: a PATCH body's "id" must equal the URL's id, and /available's start_time must come before its
-# stop_time. Every other check runs on those two, and all of them elsewhere.
+# Rules that no schema can state, so a schema-valid request may rightly get a 400: a PATCH body's
+# "id" must equal the URL's id; /available's start_time must come before its stop_time; a silence
+# must name a known site, node or instrument and end after now, and a timed disable must end after
+# now. Every other check runs on those, and all of them elsewhere.
 CROSS_FIELD_EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 AVAILABLE = "/available/{refdes}"
+NOW_RELATIVE = ("/silence", "/stream/{stream_id}/disable", "/instrument/{refdes}/disable")
 
 
 def run_strategy(strategy, headers, excluded, statuses=None):
@@ -86,8 +88,8 @@ def test_api_conforms_to_its_description(api_settings, fleet, write_key, monitor
     valid = {"X-API-Key": write_key, "Authorization": f"Bearer {write_key}"}
     for operation in operations:
         method = operation.method.upper()
-        headers = valid if method in ("PATCH", "PUT") else None
-        cross_field = method == "PATCH" or operation.path == AVAILABLE
+        headers = valid if method in ("PATCH", "PUT", "POST", "DELETE") else None
+        cross_field = method == "PATCH" or operation.path in (AVAILABLE, *NOW_RELATIVE)
         excluded = CROSS_FIELD_EXCLUDED if cross_field else None
         for mode in schemathesis.GenerationMode:
             run_operation(operation, mode, headers, excluded)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
-from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api import changes, marks, monitor_session, queries, serializers
 from ooi_status.api.auth import require_read, require_write
 from ooi_status.api.coalesce import shared_json
 from ooi_status.api.validation import stream_filter
+from ooi_status.times import utcnow
 
 bp = Blueprint("instruments", __name__)
 
@@ -34,10 +35,18 @@ def get_instrument(refdes_id: int) -> dict:
 @bp.put("/instrument/<refdes>/disable")
 @require_write
 def disable_instrument(refdes: str) -> dict:
-    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "disable"))
+    mark = marks.disable_mark(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
+    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "disable", mark))
 
 
 @bp.put("/instrument/<refdes>/enable")
 @require_write
 def enable_instrument(refdes: str) -> dict:
     return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "enable"))
+
+
+@bp.put("/instrument/<refdes>/acknowledge")
+@require_write
+def acknowledge_instrument(refdes: str) -> dict:
+    values = marks.acknowledgement(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
+    return serializers.instrument(marks.acknowledge_instrument(monitor_session(), refdes, values))

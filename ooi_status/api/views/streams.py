@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, g, request, url_for
 
-from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api import changes, marks, monitor_session, queries, serializers
 from ooi_status.api.auth import require_read, require_write
 from ooi_status.api.coalesce import shared_json
 from ooi_status.api.validation import paging, stream_filter
+from ooi_status.times import utcnow
 
 bp = Blueprint("streams", __name__)
 
@@ -30,13 +31,22 @@ def get_stream(stream_id: int) -> dict:
 @bp.put("/stream/<id:stream_id>/disable")
 @require_write
 def disable_stream(stream_id: int) -> dict:
-    return serializers.deployed_streams(changes.switch_stream(monitor_session(), stream_id, "disable"))[0]
+    mark = marks.disable_mark(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
+    switched = changes.switch_stream(monitor_session(), stream_id, "disable", mark)
+    return serializers.deployed_streams(switched)[0]
 
 
 @bp.put("/stream/<id:stream_id>/enable")
 @require_write
 def enable_stream(stream_id: int) -> dict:
     return serializers.deployed_streams(changes.switch_stream(monitor_session(), stream_id, "enable"))[0]
+
+
+@bp.put("/stream/<id:stream_id>/acknowledge")
+@require_write
+def acknowledge_stream(stream_id: int) -> dict:
+    values = marks.acknowledgement(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
+    return serializers.deployed_streams(marks.acknowledge_stream(monitor_session(), stream_id, values))[0]
 
 
 @bp.get("/stream/<id:stream_id>/history")
