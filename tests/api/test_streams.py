@@ -99,8 +99,9 @@ def test_disable_then_enable_round_trip(client, fleet, auth):
         None,
         None,
     )
-    assert {k: v for k, v in enabled.items() if not k.endswith(("_rate", "_interval"))} == {
-        k: v for k, v in body.items() if not k.endswith(("_rate", "_interval"))
+    assert body["disabled"] is not None and enabled["disabled"] is None
+    assert {k: v for k, v in enabled.items() if not k.endswith(("_rate", "_interval", "disabled"))} == {
+        k: v for k, v in body.items() if not k.endswith(("_rate", "_interval", "disabled"))
     }
 
 
