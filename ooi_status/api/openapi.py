@@ -423,3 +423,20 @@ PATHS["/stream/{stream_id}/acknowledge"] = {
 PATHS["/instrument/{refdes}/acknowledge"] = {
     "put": _acknowledge("Acknowledge every failed or degraded stream of an instrument", INSTRUMENT, [REFDES])
 }
+
+
+# --- the page's key check --------------------------------------------------------------------------
+
+PATHS["/key"] = {
+    "get": {
+        "summary": "Check an API key: its name when it is a configured one",
+        "security": WRITE_SECURITY,
+        "responses": {
+            "200": _json(
+                {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+                "the key is configured; its name",
+            ),
+            **_errors("401", "403"),
+        },
+    }
+}

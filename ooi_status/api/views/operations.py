@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from ooi_status.api import current_databases, current_settings, metrics, openapi
-from ooi_status.api.auth import require_read
+from ooi_status.api.auth import authenticate, require_read
 from ooi_status.api.availability import metadata_sources
 from ooi_status.api.health import health
 from ooi_status.times import utcnow
@@ -30,3 +30,10 @@ def get_metrics() -> Response:
 @bp.get("/openapi.json")
 def get_openapi() -> dict:
     return openapi.document()
+
+
+@bp.get("/key")
+def get_key() -> dict:
+    """Whether the presented API key is a configured one, and its name: the page checks a key
+    here before keeping it (401 without a key, 403 for one that is not configured)."""
+    return {"name": authenticate(current_settings(), "checking a key")}

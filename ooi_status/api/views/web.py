@@ -21,6 +21,7 @@ from ooi_status import __version__
 from ooi_status.api import current_databases, current_settings, monitor_session
 from ooi_status.api.availability import metadata_sources
 from ooi_status.api.errors import error_response
+from ooi_status.api.health import max_heartbeat_age
 from ooi_status.model.monitor import ReferenceDesignator
 from ooi_status.sources.base import SourceUnavailable, instrument_exists, split_refdes
 
@@ -41,6 +42,8 @@ def page_config(**extra: Any) -> dict[str, Any]:
     labels = settings.AVAILABILITY_LABELS
     return {
         "checkInterval": settings.CHECK_INTERVAL,
+        # Older than this, the monitor's last check round makes the page say statuses may be stale.
+        "healthMaxAge": max_heartbeat_age(settings),
         "statuses": STATUS_LABELS,
         # Legend order: from data present to data missing, then "not expected".
         "categories": [

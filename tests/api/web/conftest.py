@@ -32,7 +32,9 @@ from ooi_status.api import create_app, current_databases
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
 from ooi_status.keys import hash_api_key
-from ooi_status.model.monitor import DeployedStream
+from ooi_status.model.monitor import DeployedStream, MonitorHeartbeat
+from ooi_status.monitor.check import MonitorSource, run_round
+from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
 from ooi_status.times import utcnow
 
 CHROMIUM = os.environ.get("OOISTATUS_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -114,6 +116,27 @@ class Site:
         finally:
             engine.dispose()
 
+    def set_heartbeat(self, started_at: datetime) -> None:
+        """Record a check round that started at ``started_at``, as the monitor does."""
+        engine = make_engine(self.monitor_url, self.settings)
+        try:
+            with Session(engine) as session, session.begin():
+                session.merge(MonitorHeartbeat(kind="check", started_at=started_at, duration=0.2, ok=True))
+        finally:
+            engine.dispose()
+
+    def check_round(self, now: datetime) -> None:
+        """Run one real check round of the monitor at ``now`` over the site's two databases."""
+        monitor = make_engine(self.monitor_url, self.settings)
+        metadata = make_engine(self.settings.METADATA_URL, self.settings)
+        try:
+            source = MonitorSource(PostgresStreamSource(metadata), PostgresDeploymentSource(metadata))
+            with Session(monitor) as session, session.begin():
+                run_round(source, session, now, self.settings)
+        finally:
+            monitor.dispose()
+            metadata.dispose()
+
     def get_json(self, path: str) -> Any:
         import json
         from urllib.request import urlopen
@@ -170,7 +193,10 @@ def _site(
 def _demo(monitor: Any, metadata: Any, now: datetime) -> tuple[demo.Observatory, Seeded]:
     observatory = demo.demo_observatory(now, instruments=12, history_days=730)
     demo.write_observatory(metadata, observatory)
-    return observatory, seed_monitor(monitor, observatory, now)
+    seeded = seed_monitor(monitor, observatory, now)
+    with Session(monitor) as session, session.begin():  # a monitor that has just checked
+        session.merge(MonitorHeartbeat(kind="check", started_at=now, duration=0.2, ok=True))
+    return observatory, seeded
 
 
 @pytest.fixture
@@ -189,6 +215,14 @@ def locked_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -
 def live_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> Iterator[Site]:
     """The demo observatory on a server whose CHECK_INTERVAL is 1 s: the fleet view refreshes every second."""
     yield from _site(tmp_path, sqlite_monitor_template, write_key, _demo, CHECK_INTERVAL=1)
+
+
+@pytest.fixture
+def pulse_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> Iterator[Site]:
+    """The demo observatory; the page reads the monitor's pulse every second, stale after 2 minutes."""
+    yield from _site(
+        tmp_path, sqlite_monitor_template, write_key, _demo, CHECK_INTERVAL=1, HEALTH_MAX_HEARTBEAT_AGE=120
+    )
 
 
 @pytest.fixture

@@ -21,6 +21,14 @@ REFRESH_WAIT_MS = 15_000
 SHOWN_REFDES = "[...document.querySelectorAll('#fleet-rows tr')].map(r => r.dataset.refdes)"
 
 
+RANK = {"failed": 0, "degraded": 1, "operational": 2, "notTracked": 3}
+
+
+def worst_first(refdes: list[str], overall: dict[str, str]) -> list[str]:
+    """The fleet view's default order (nothing silenced or acknowledged): worst status first, then by name."""
+    return sorted(refdes, key=lambda r: (RANK[overall[r]], r))
+
+
 def open_fleet(page: Any, site: Site, query: str = "") -> None:
     page.goto(f"{site.url}/{query}")
     page.wait_for_function("document.getElementById('updated').textContent.startsWith('Updated')")
@@ -53,7 +61,7 @@ def test_lists_every_instrument_with_the_right_counts(page: Any, site: Site, scr
     open_fleet(page, site)
     overall = site.seeded.overall()
     rows = shown_rows(page)
-    assert [r["refdes"] for r in rows] == sorted(overall)
+    assert [r["refdes"] for r in rows] == worst_first(list(overall), overall)
     assert {r["refdes"]: r["status"] for r in rows} == overall
     instruments, streams = site.seeded.instrument_counts(), site.seeded.stream_counts()
     assert set(streams) == set(STATUSES), "the demo shows every status"
@@ -70,7 +78,7 @@ def test_lists_every_instrument_with_the_right_counts(page: Any, site: Site, scr
     assert cells[1] == {"operational": "Operational", "degraded": "Degraded", "failed": "Failed"}.get(
         overall[refdes], "Not tracked"
     )
-    assert cells[2:6] == [str(list(per_stream.values()).count(s)) for s in STATUSES]
+    assert cells[3:7] == [str(list(per_stream.values()).count(s)) for s in STATUSES]
     page.screenshot(path=str(screenshots / "fleet-view.png"))
 
 
@@ -123,7 +131,7 @@ def test_filter_by_text_matches_refdes_stream_and_method(page: Any, site: Site) 
             " && document.querySelectorAll('#fleet-rows tr').length === n",
             arg=[len(expected), word],
         )
-        assert [r["refdes"] for r in shown_rows(page)] == expected, word
+        assert [r["refdes"] for r in shown_rows(page)] == worst_first(expected, site.seeded.overall()), word
     page.fill("#filter-text", "no-such-thing")
     page.wait_for_selector("#fleet-empty", state="visible")
     page.click("#filter-clear")
@@ -186,8 +194,8 @@ def test_refreshes_itself_every_check_interval_keeping_the_filter(page: Any, liv
         assert page.text_content(f"#count-instruments-{status}") == str(counts[status]), status
     cells = row_cells(page, joining)
     assert cells[1] == "Operational"
-    assert cells[2:6] == [str(len(site.seeded.statuses[joining])), "0", "0", "0"]
-    assert cells[6] == f"{changed_at:%Y-%m-%d %H:%M}"
+    assert cells[3:7] == [str(len(site.seeded.statuses[joining])), "0", "0", "0"]
+    assert cells[7] == f"{changed_at:%Y-%m-%d %H:%M}"
 
 
 def test_a_refresh_while_typing_keeps_what_was_typed(page: Any, live_site: Site) -> None:
@@ -200,7 +208,10 @@ def test_a_refresh_while_typing_keeps_what_was_typed(page: Any, live_site: Site)
     assert page.text_content("#updated") != first_update, "the page refreshed while the words were typed"
     page.wait_for_function("q => new URLSearchParams(location.search).get('q') === q", arg=words)
     assert page.input_value("#filter-text") == words
-    expected = sorted(r for r in live_site.seeded.statuses if "RS01" in r and has_streamed(live_site, r))
+    expected = worst_first(
+        [r for r in live_site.seeded.statuses if "RS01" in r and has_streamed(live_site, r)],
+        live_site.seeded.overall(),
+    )
     assert expected
     shows_refdes(page, expected)
 
@@ -212,7 +223,9 @@ def test_typing_slowly_keeps_the_spaces_between_words(page: Any, site: Site) -> 
     page.keyboard.type("RS01 streamed", delay=250)
     page.wait_for_function("new URLSearchParams(location.search).get('q') === 'RS01 streamed'")
     assert page.input_value("#filter-text") == "RS01 streamed"
-    expected = sorted(r for r in site.seeded.statuses if "RS01" in r and has_streamed(site, r))
+    expected = worst_first(
+        [r for r in site.seeded.statuses if "RS01" in r and has_streamed(site, r)], site.seeded.overall()
+    )
     assert expected
     shows_refdes(page, expected)
 
@@ -242,34 +255,35 @@ def test_last_status_change_is_the_newest_status_time_of_the_streams(page: Any, 
             f"{newest:%Y-%m-%d %H:%M:%S} UTC",
             f"{newest:%Y-%m-%dT%H:%M:%SZ}",
         ]
-        for refdes in sorted(seeded.statuses)
+        for refdes in worst_first(list(seeded.statuses), seeded.overall())
         for newest in [seeded.last_change(refdes)]
     ]
     assert shown == expected
     refdes = mixed[0]
     newest = seeded.last_change(refdes)
     assert newest > min(seeded.status_times[i] for i in seeded.statuses[refdes])
-    assert row_cells(page, refdes)[6] == newest.strftime("%Y-%m-%d %H:%M")
+    assert row_cells(page, refdes)[7] == newest.strftime("%Y-%m-%d %H:%M")
 
 
 def test_sort_by_column_with_aria_sort(page: Any, site: Site) -> None:
     open_fleet(page, site)
-    assert page.get_attribute('th[data-sort="refdes"]', "aria-sort") == "ascending"
-    page.click('th[data-sort="refdes"] button')
-    assert page.get_attribute('th[data-sort="refdes"]', "aria-sort") == "descending"
-    assert [r["refdes"] for r in shown_rows(page)] == sorted(site.seeded.overall(), reverse=True)
-
-    page.click('th[data-sort="overall"] button')  # worst first
+    # Worst first by default, and the Status header says so.
     assert page.get_attribute('th[data-sort="overall"]', "aria-sort") == "descending"
-    assert page.get_attribute('th[data-sort="refdes"]', "aria-sort") is None
     rank = {"notTracked": 0, "operational": 1, "degraded": 2, "failed": 3}
     statuses = [rank[r["status"]] for r in shown_rows(page)]
     assert statuses == sorted(statuses, reverse=True)
-    assert parse_qs(urlsplit(page.url).query) == {"sort": ["overall"], "dir": ["desc"]}
+    assert urlsplit(page.url).query == ""
+    page.click('th[data-sort="refdes"] button')
+    assert page.get_attribute('th[data-sort="refdes"]', "aria-sort") == "ascending"
+    assert page.get_attribute('th[data-sort="overall"]', "aria-sort") is None
+    page.click('th[data-sort="refdes"] button')
+    assert page.get_attribute('th[data-sort="refdes"]', "aria-sort") == "descending"
+    assert [r["refdes"] for r in shown_rows(page)] == sorted(site.seeded.overall(), reverse=True)
+    assert parse_qs(urlsplit(page.url).query) == {"sort": ["refdes"], "dir": ["desc"]}
 
     page.click('th[data-sort="failed"] button')
     counts = page.eval_on_selector_all(
-        "#fleet-rows tr td:nth-child(5)", "cells => cells.map(c => +c.textContent)"
+        "#fleet-rows tr td:nth-child(6)", "cells => cells.map(c => +c.textContent)"
     )
     assert counts == sorted(counts, reverse=True)
 
@@ -306,7 +320,7 @@ def test_three_thousand_instruments_are_all_listed_with_their_counts(
         timeout=30_000,
     )
     seeded = big_site.seeded
-    names = sorted(seeded.statuses)
+    names = worst_first(list(seeded.statuses), seeded.overall())
     assert len(names) == 3000
     assert page.eval_on_selector_all("#fleet-rows tr", "rows => rows.length") == 3000
     assert page.evaluate(SHOWN_REFDES) == names
@@ -324,7 +338,7 @@ def test_three_thousand_instruments_are_all_listed_with_their_counts(
         "ready_after_navigation_ms": float(page.get_attribute("#fleet-table", "data-ready-ms")),
     }
     page.fill("#filter-text", "N0042")
-    want = sorted(r for r in names if "N0042" in r)
+    want = worst_first([r for r in names if "N0042" in r], seeded.overall())
     assert len(want) == 3
     shows_refdes(page, want)
     measured["filtered_rows_built_ms"] = float(page.get_attribute("#fleet-table", "data-render-ms"))

@@ -104,6 +104,8 @@ def test_disable_and_enable_with_a_valid_key(page: Any, site: Site) -> None:
     assert page.text_content("#operator-state") == "Operator key set for this tab"
 
     page.click(f'{row(stream_id)} button[data-action="disable"]')
+    page.fill("#disable-reason", "sensor swap")
+    page.click("#disable-confirm")
     page.wait_for_selector(f'{row(stream_id)} button[data-action="enable"]')
     assert page.locator(f"{row(stream_id)} .override").count() == 3
     assert "is no longer tracked" in page.text_content("#streams-notice")
@@ -126,16 +128,26 @@ def test_disable_and_enable_with_a_valid_key(page: Any, site: Site) -> None:
     assert page.evaluate("localStorage.length") == 0
 
 
-def test_a_wrong_key_shows_the_api_message_and_changes_nothing(page: Any, site: Site) -> None:
+def test_a_wrong_key_is_refused_at_once_and_the_header_stays_read_only(page: Any, site: Site) -> None:
     stream_id = site.seeded.degraded_id
     open_instrument(page, site, refdes_of(site, stream_id))
-    enter_key(page, "not-the-key")
-    page.click(f'{row(stream_id)} button[data-action="disable"]')
-    page.wait_for_selector("#streams-error", state="visible")
-    assert page.text_content("#streams-error") == (
-        "writing refused: this API key is not one of the configured keys"
+    page.click("#operator-key-button")
+    page.fill("#key-input", "not-the-key")
+    page.click('#key-form button[value="save"]')
+    page.wait_for_selector("#key-error", state="visible")
+    assert (
+        page.text_content("#key-error")
+        == "checking a key refused: this API key is not one of the configured keys"
     )
-    assert page.is_visible(f'{row(stream_id)} button[data-action="disable"]')
+    assert page.is_visible("#key-dialog")
+    assert page.text_content("#operator-state") == "Read only"
+    assert page.evaluate("sessionStorage.getItem('ooi_status.apiKey')") is None
+    # The right key is then taken, and named.
+    page.fill("#key-input", site.write_key)
+    page.click('#key-form button[value="save"]')
+    page.wait_for_selector("#key-dialog", state="hidden")
+    assert page.text_content("#operator-state") == "Operator key set for this tab"
+    assert page.get_attribute("#operator-state", "title") == "Writes are made as ops"
     assert site.get_json(f"/stream/{stream_id}")["warn_interval"] is None
 
 
@@ -143,13 +155,15 @@ def test_a_write_without_a_key_asks_for_one_first(page: Any, site: Site) -> None
     stream_id = site.seeded.degraded_id
     open_instrument(page, site, refdes_of(site, stream_id))
     page.click(f'{row(stream_id)} button[data-action="disable"]')
+    page.fill("#disable-reason", "sensor swap")
+    page.click("#disable-confirm")
     page.wait_for_selector("#key-dialog", state="visible")
     assert page.evaluate("document.activeElement.id") == "key-input"
     page.keyboard.press("Escape")
     page.wait_for_selector("#key-dialog", state="hidden")
     assert site.get_json(f"/stream/{stream_id}")["warn_interval"] is None
     # Asked again, the key given goes with the write that asked for it.
-    page.click(f'{row(stream_id)} button[data-action="disable"]')
+    page.click("#disable-confirm")
     page.fill("#key-input", site.write_key)
     page.keyboard.press("Enter")
     page.wait_for_selector(f'{row(stream_id)} button[data-action="enable"]')
@@ -162,9 +176,13 @@ def test_edit_intervals_and_see_the_api_errors(page: Any, site: Site) -> None:
     page.click(f'{row(stream_id)} button[data-action="edit"]')
     page.wait_for_selector("#edit-dialog", state="visible")
     expected = site.get_json(f"/stream/{stream_id}")["expected_stream"]
-    assert page.get_attribute('#edit-form input[name="warn_interval"]', "placeholder") == (
-        f"default: {expected['warn_interval']}"
+    # The dialog speaks the table's units.
+    shown_default = page.text_content(f'{row(stream_id)} td[data-field="warn_interval"]')
+    assert (
+        page.get_attribute('#edit-form input[name="warn_interval"]', "placeholder")
+        == f"default: {shown_default}"
     )
+    assert expected["warn_interval"] > 0
     page.fill('#edit-form input[name="warn_interval"]', "-5")
     page.click('#edit-form button[value="save"]')
     page.wait_for_selector("#edit-error", state="visible")
@@ -352,6 +370,7 @@ def test_drag_across_the_timeline_zooms_in(page: Any, site: Site) -> None:
     refdes = refdes_of(site, site.seeded.failed_id)
     open_timeline(page, site, refdes)
     drawn_rows(page)
+    page.locator("#timeline svg").scroll_into_view_if_needed()
     box = page.locator("#timeline svg").bounding_box()
     y = box["y"] + box["height"] / 2
 

@@ -1,12 +1,19 @@
-/* Shared by every page: settings from the server, JSON requests, the operator key, formatting.
+/* Shared by every page: settings from the server, JSON requests, the operator key, formatting,
+ * the monitor's pulse and the tab title.
  *
  * The operator key lives in sessionStorage only (gone when the tab closes); it is sent as
- * the X-API-Key header and never put in a cookie or a URL. */
+ * the X-API-Key header and never put in a cookie or a URL. A key is kept only once the
+ * server said it is a configured one (GET /key).
+ *
+ * The pulse: every page reads /health each CHECK_INTERVAL and shows the age of the monitor's
+ * last check round in the header; past the health threshold a banner (and the tab title) say
+ * that statuses may be stale. */
 "use strict";
 
 const OOI = (() => {
   const config = JSON.parse(document.getElementById("page-config").textContent);
   const KEY_NAME = "ooi_status.apiKey";
+  const KEY_OWNER = "ooi_status.apiKeyName";
   const STATUS_ORDER = ["operational", "degraded", "failed", "notTracked"];
   // Rollup rank: failed worst; notTracked only when every stream is.
   const SEVERITY = { notTracked: 0, operational: 1, degraded: 2, failed: 3 };
@@ -34,9 +41,14 @@ const OOI = (() => {
     }
   }
 
-  function setApiKey(key) {
-    if (key) sessionStorage.setItem(KEY_NAME, key);
-    else sessionStorage.removeItem(KEY_NAME);
+  function setApiKey(key, name = "") {
+    if (key) {
+      sessionStorage.setItem(KEY_NAME, key);
+      sessionStorage.setItem(KEY_OWNER, name);
+    } else {
+      sessionStorage.removeItem(KEY_NAME);
+      sessionStorage.removeItem(KEY_OWNER);
+    }
     showOperator();
     // Pages read again: where reads need a key too, the new key may open them.
     document.dispatchEvent(new CustomEvent("ooi:operator", { detail: { set: Boolean(key) } }));
@@ -45,7 +57,12 @@ const OOI = (() => {
   function showOperator() {
     const state = document.getElementById("operator-state");
     const set = Boolean(apiKey());
+    let owner = "";
+    try {
+      owner = sessionStorage.getItem(KEY_OWNER) || "";
+    } catch (e) { /* storage off */ }
     state.textContent = set ? "Operator key set for this tab" : "Read only";
+    state.title = set && owner ? `Writes are made as ${owner}` : "";
     state.classList.toggle("is-set", set);
     document.getElementById("operator-key-button").textContent = set ? "Change key" : "Enter API key";
     document.getElementById("operator-forget-button").hidden = !set;
@@ -64,19 +81,29 @@ const OOI = (() => {
         document.getElementById("key-cancel").removeEventListener("click", onCancel);
         resolve(key);
       };
-      const onSubmit = (event) => {
+      const onSubmit = async (event) => {
         event.preventDefault();
         const key = input.value.trim();
         if (!key) return;
-        setApiKey(key);
-        dialog.close();
-        done(key);
+        const error = document.getElementById("key-error");
+        try {
+          const owner = await checkKey(key);
+          showError(error, null);
+          setApiKey(key, owner);
+          dialog.close();
+          done(key);
+        } catch (e) {
+          // A key the server refuses is not kept: the header stays as it was.
+          showError(error, e);
+          input.select();
+        }
       };
       const onCancel = () => dialog.close();
       const onClose = () => done("");
       form.addEventListener("submit", onSubmit);
       dialog.addEventListener("close", onClose);
       document.getElementById("key-cancel").addEventListener("click", onCancel);
+      showError(document.getElementById("key-error"), null);
       dialog.showModal();
       input.focus();
     });
@@ -84,6 +111,23 @@ const OOI = (() => {
 
   async function ensureKey() {
     return apiKey() || askForKey();
+  }
+
+  /** The name of ``key`` when the server has it configured; throws ApiError otherwise. */
+  async function checkKey(key) {
+    let response;
+    try {
+      response = await fetch("/key", {
+        headers: { Accept: "application/json", "X-API-Key": key }, credentials: "omit", cache: "no-store",
+      });
+    } catch (e) {
+      throw new ApiError(0, "network", "The service did not answer; check the connection and try again.");
+    }
+    const payload = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError(response.status, payload && payload.error, (payload && payload.message) || `${response.status}`);
+    }
+    return payload.name;
   }
 
   // --- requests -------------------------------------------------------------------------------
@@ -193,12 +237,104 @@ const OOI = (() => {
     return worst;
   }
 
+  // --- the operators' marks on a stream: silenced, acknowledged, disabled ----------------------------
+
+  /** Small labelled badges; each carries its details (reason, who, until) in text, not only a tooltip. */
+  function marks(stream, { details = false } = {}) {
+    const out = [];
+    const short = (text) => (text ? formatTime(parseTime(text), { seconds: false }) : "");
+    if (stream.silenced) {
+      const s = stream.silenced;
+      const more = details ? `<span class="mark__detail">: ${escapeHtml(s.reason)}</span>` : "";
+      out.push(`<span class="mark mark--silenced" data-mark="silenced" title="${escapeHtml(`Silenced until ${s.until} UTC: ${s.reason}`)}">Silenced until ${escapeHtml(short(s.until))}${more}</span>`);
+    }
+    if (stream.acknowledged) {
+      const a = stream.acknowledged;
+      const note = a.note ? `: ${a.note}` : "";
+      const more = details ? `<span class="mark__detail"> ${escapeHtml(short(a.at))}${escapeHtml(note)}</span>` : "";
+      out.push(`<span class="mark mark--acknowledged" data-mark="acknowledged" title="${escapeHtml(`Acknowledged by ${a.by} at ${a.at} UTC${note}`)}">Acknowledged by ${escapeHtml(a.by)}${more}</span>`);
+    }
+    if (stream.disabled && (stream.disabled.reason || stream.disabled.until)) {
+      const d = stream.disabled;
+      const until = d.until ? ` until ${short(d.until)}` : "";
+      const more = details && d.reason ? `<span class="mark__detail">: ${escapeHtml(d.reason)}</span>` : "";
+      out.push(`<span class="mark mark--disabled" data-mark="disabled" title="${escapeHtml(`Disabled by ${d.by || "?"}${until}${d.reason ? `: ${d.reason}` : ""}`)}">Disabled${escapeHtml(until)}${more}</span>`);
+    }
+    return out.join("");
+  }
+
+  /** Site (``CE01ISSM``) and node (``CE01ISSM-MFD35``) of a reference designator. */
+  function siteOf(refdes) {
+    return refdes.split("-")[0];
+  }
+
+  function nodeOf(refdes) {
+    return refdes.split("-").slice(0, 2).join("-");
+  }
+
   function timeCell(ms) {
     if (ms == null) return `<span class="muted">—</span>`;
     return `<time datetime="${isoTime(ms)}" title="${formatTime(ms)} UTC">${formatTime(ms, { seconds: false })}</time>`;
   }
 
+  // --- the monitor's pulse and the tab title -------------------------------------------------------
+
+  let titleText = document.title;
+  let staleText = "";
+
+  /** The tab title: the page's own text, after the stale warning when there is one. */
+  function setTitle(text) {
+    titleText = text;
+    document.title = staleText ? `${staleText} · ${text}` : text;
+  }
+
+  function showPulse(check, readAt) {
+    const pulse = document.getElementById("pulse");
+    const banner = document.getElementById("stale-banner");
+    const last = check && check.last_round ? parseTime(check.last_round) : null;
+    // The server's own count of seconds (no trust in this browser's clock), plus the time since it answered.
+    const age = check && check.age != null ? check.age + (Date.now() - readAt) / 1000 : null;
+    const limit = (check && check.max_age) || config.healthMaxAge;
+    let stale;
+    if (age == null) {
+      pulse.textContent = "Monitor: no check round yet";
+      stale = "the monitor has never completed a check round: statuses may be stale";
+    } else {
+      pulse.textContent = `Last check ${duration(age)} ago`;
+      pulse.title = `The monitor's last check round started ${formatTime(last)} UTC`;
+      stale = age > limit ? `the monitor's last check was ${duration(age)} ago: statuses may be stale` : "";
+    }
+    pulse.classList.toggle("is-stale", Boolean(stale));
+    banner.textContent = stale;
+    banner.hidden = !stale;
+    staleText = stale ? `Stale: last check ${age == null ? "never" : `${duration(age)} ago`}` : "";
+    setTitle(titleText);
+  }
+
+  let pulseCheck = null;
+  let pulseReadAt = 0;
+  async function readPulse() {
+    try {
+      // /health answers 503 with the same JSON when unhealthy: read it either way.
+      const response = await fetch("/health", { headers: { Accept: "application/json" }, credentials: "omit", cache: "no-store" });
+      const payload = await response.json();
+      pulseCheck = payload.checks && payload.checks.monitor_heartbeat;
+      pulseReadAt = Date.now();
+      showPulse(pulseCheck && pulseCheck.last_round ? pulseCheck : null, pulseReadAt);
+    } catch (e) {
+      document.getElementById("pulse").textContent = "Monitor: health not readable";
+    }
+  }
+
+  function startPulse() {
+    readPulse();
+    setInterval(() => { if (!document.hidden) readPulse(); }, config.checkInterval * 1000);
+    // Between reads the age keeps counting.
+    setInterval(() => { if (pulseCheck && pulseCheck.last_round) showPulse(pulseCheck, pulseReadAt); }, 5000);
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    startPulse();
     showOperator();
     document.getElementById("operator-key-button").addEventListener("click", () => askForKey());
     document.getElementById("operator-forget-button").addEventListener("click", () => setApiKey(""));
@@ -207,6 +343,6 @@ const OOI = (() => {
   return {
     config, STATUS_ORDER, SEVERITY, ApiError, escapeHtml, apiKey, setApiKey, askForKey, ensureKey,
     request, showError, errorText, parseTime, formatTime, isoTime, duration, ago, statusLabel, badge,
-    rollup, timeCell,
+    rollup, timeCell, setTitle, marks, siteOf, nodeOf,
   };
 })();

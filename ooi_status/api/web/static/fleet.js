@@ -1,11 +1,20 @@
 /* Fleet view: counts per status, the instrument table, filter and sort kept in the URL,
  * refreshed every CHECK_INTERVAL seconds. Rows are built as one HTML string and set in one
- * go, so thousands of instruments render in a few tens of milliseconds. */
+ * go, so thousands of instruments render in a few tens of milliseconds.
+ *
+ * Default order: worst first (failed, degraded, then the rest); within a status, instruments
+ * nobody has handled yet come before those silenced or acknowledged. "Silent for" is the data
+ * age of the instrument's oldest stream of its overall status. Site and node filters list
+ * their counts; the tab title carries the fleet's failed and degraded counts. */
 "use strict";
 
 (() => {
-  const { config, STATUS_ORDER, SEVERITY, escapeHtml, request, showError, parseTime, formatTime, badge, timeCell } = OOI;
-  const SORT_KEYS = ["refdes", "overall", ...STATUS_ORDER, "changed"];
+  const {
+    config, STATUS_ORDER, SEVERITY, escapeHtml, request, showError, parseTime, formatTime, badge, timeCell,
+    duration, setTitle, marks, siteOf, nodeOf,
+  } = OOI;
+  const SORT_KEYS = ["refdes", "overall", "age", ...STATUS_ORDER, "changed"];
+  const DEFAULT_SORT = { sort: "overall", dir: "desc" };
   const $ = (id) => document.getElementById(id);
 
   let instruments = [];
@@ -16,16 +25,20 @@
 
   function readState() {
     const params = new URLSearchParams(location.search);
-    const sort = SORT_KEYS.includes(params.get("sort")) ? params.get("sort") : "refdes";
+    const known = SORT_KEYS.includes(params.get("sort"));
+    const sort = known ? params.get("sort") : DEFAULT_SORT.sort;
+    const dir = known ? (params.get("dir") === "desc" ? "desc" : "asc") : DEFAULT_SORT.dir;
     const status = STATUS_ORDER.includes(params.get("status")) ? params.get("status") : "";
-    return { q: params.get("q") || "", status, sort, dir: params.get("dir") === "desc" ? "desc" : "asc" };
+    return { q: params.get("q") || "", status, sort, dir, site: params.get("site") || "", node: params.get("node") || "" };
   }
 
   function writeState() {
     const params = new URLSearchParams();
     if (state.q) params.set("q", state.q);
     if (state.status) params.set("status", state.status);
-    if (state.sort !== "refdes" || state.dir !== "asc") {
+    if (state.site) params.set("site", state.site);
+    if (state.node) params.set("node", state.node);
+    if (state.sort !== DEFAULT_SORT.sort || state.dir !== DEFAULT_SORT.dir) {
       params.set("sort", state.sort);
       params.set("dir", state.dir);
     }
@@ -38,24 +51,45 @@
 
   // --- data ----------------------------------------------------------------------------------
 
-  function toRows(payload) {
+  function toRows(payload, now = Date.now()) {
     return Object.entries(payload).map(([refdes, instrument]) => {
       const counts = { operational: 0, degraded: 0, failed: 0, notTracked: 0 };
       const words = [refdes.toLowerCase()];
       let changed = null;
+      let oldest = null;  // the oldest last data of the streams of the overall status
+      let troubled = 0;
+      let handled = 0;
       for (const stream of instrument.status) {
         counts[stream.status] = (counts[stream.status] || 0) + 1;
         const t = parseTime(stream.status_time);
         if (t != null && (changed == null || t > changed)) changed = t;
         const expected = stream.expected_stream || {};
         words.push(`${expected.method || ""} ${expected.name || ""}`.toLowerCase());
+        if (stream.status === "failed" || stream.status === "degraded") {
+          troubled += 1;
+          if (stream.silenced || stream.acknowledged) handled += 1;
+        }
+        if (stream.status === instrument.overall && instrument.overall !== "notTracked") {
+          const last = parseTime(stream.last_data_time);
+          if (last != null && (oldest == null || last < oldest)) oldest = last;
+        }
       }
-      return { refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, text: words.join("\n") };
+      return {
+        refdes, overall: instrument.overall, counts, total: instrument.status.length, changed,
+        text: words.join("\n"), site: siteOf(refdes), node: nodeOf(refdes),
+        age: oldest == null ? null : Math.max(0, (now - oldest) / 1000),
+        silenced: instrument.silenced || null,
+        acknowledged: troubled > 0 && handled === troubled && !instrument.silenced,
+        // Someone is on it: silenced as a whole, or each failed and degraded stream silenced or acknowledged.
+        handled: Boolean(instrument.silenced) || (troubled > 0 && handled === troubled),
+      };
     });
   }
 
   function matches(row, terms) {
     if (state.status && row.overall !== state.status) return false;
+    if (state.site && row.site !== state.site) return false;
+    if (state.node && row.node !== state.node) return false;
     return terms.every((term) => row.text.includes(term));
   }
 
@@ -65,7 +99,9 @@
     let d;
     switch (state.sort) {
       case "refdes": return sign * byName;
-      case "overall": d = SEVERITY[a.overall] - SEVERITY[b.overall]; break;
+      // Worst first; of the same status, the unhandled ones above the silenced or acknowledged.
+      case "overall": d = SEVERITY[a.overall] - SEVERITY[b.overall] || Number(b.handled) - Number(a.handled); break;
+      case "age": d = (a.age ?? -Infinity) - (b.age ?? -Infinity); break;
       case "changed": d = (a.changed ?? -Infinity) - (b.changed ?? -Infinity); break;
       default: d = a.counts[state.sort] - b.counts[state.sort];
     }
@@ -76,10 +112,15 @@
 
   function rowHtml(row) {
     const refdes = escapeHtml(row.refdes);
-    const cells = STATUS_ORDER.map((s) => `<td class="num${row.counts[s] ? "" : " zero"}">${row.counts[s]}</td>`).join("");
-    return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}">` +
-      `<td><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
-      `<td>${badge(row.overall)}</td>${cells}<td class="when">${timeCell(row.changed)}</td></tr>`;
+    const cells = STATUS_ORDER.map((s) => `<td class="num${row.counts[s] ? "" : " zero"}" data-label="${escapeHtml(config.statuses[s])}">${row.counts[s]}</td>`).join("");
+    const mark = row.silenced ? marks({ silenced: row.silenced })
+      : row.acknowledged ? `<span class="mark mark--acknowledged" data-mark="acknowledged">Acknowledged</span>` : "";
+    const age = row.age == null ? `<span class="muted">—</span>` : escapeHtml(duration(row.age));
+    return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}" data-handled="${row.handled}">` +
+      `<td data-label="Instrument"><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
+      `<td data-label="Status"><span class="status-cell">${badge(row.overall)}${mark}</span></td>` +
+      `<td class="num" data-label="Silent for" data-field="age">${age}</td>${cells}` +
+      `<td class="when" data-label="Last status change">${timeCell(row.changed)}</td></tr>`;
   }
 
   function render() {
@@ -111,6 +152,43 @@
       tile.setAttribute("aria-pressed", String(tile.dataset.status === state.status));
     }
     $("filter-status").value = state.status;
+    $("filter-site").value = state.site;
+    $("filter-node").value = state.node;
+  }
+
+  // --- sites and nodes, with their counts --------------------------------------------------------
+
+  function groupCounts(key) {
+    const groups = new Map();
+    for (const row of instruments) {
+      const name = row[key];
+      if (!groups.has(name)) groups.set(name, { total: 0, failed: 0, degraded: 0 });
+      const g = groups.get(name);
+      g.total += 1;
+      if (row.overall === "failed" || row.overall === "degraded") g[row.overall] += 1;
+    }
+    return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+  }
+
+  function optionText(name, g) {
+    const bad = [g.failed ? `${g.failed} failed` : "", g.degraded ? `${g.degraded} degraded` : ""].filter(Boolean);
+    return `${name} · ${g.total}${bad.length ? ` (${bad.join(", ")})` : ""}`;
+  }
+
+  function renderGroups() {
+    const fill = (select, groups, anyText) => {
+      select.innerHTML = `<option value="">${anyText}</option>` + groups.map(([name, g]) =>
+        `<option value="${escapeHtml(name)}" data-total="${g.total}" data-failed="${g.failed}" data-degraded="${g.degraded}">${escapeHtml(optionText(name, g))}</option>`).join("");
+    };
+    fill($("filter-site"), groupCounts("site"), "Every site");
+    const nodes = groupCounts("node").filter(([name]) => !state.site || name.startsWith(`${state.site}-`));
+    fill($("filter-node"), nodes, "Every node");
+    // A site or node from the URL that is not (or no longer) in the fleet still shows as chosen.
+    for (const [id, value] of [["filter-site", state.site], ["filter-node", state.node]]) {
+      if (value && ![...$(id).options].some((o) => o.value === value)) {
+        $(id).insertAdjacentHTML("beforeend", `<option value="${escapeHtml(value)}">${escapeHtml(value)} · 0</option>`);
+      }
+    }
   }
 
   /** Put the state's text into the filter box: on opening, on history moves and on Clear only.
@@ -136,6 +214,7 @@
     }
     $("total-instruments").textContent = `· ${instruments.length.toLocaleString("en-US")}`;
     $("total-streams").textContent = `· ${streams.toLocaleString("en-US")}`;
+    setTitle(`${perInstrument.failed} failed · ${perInstrument.degraded} degraded — OOI ingest status`);
   }
 
   // --- loading and refresh ---------------------------------------------------------------------
@@ -151,6 +230,7 @@
       loadedAt = Date.now();
       showError($("fleet-error"), null);
       renderSummary();
+      renderGroups();
       render();
       // Time from the start of navigation to the first full table, for the page's speed checks.
       if (!$("fleet-table").dataset.readyMs) $("fleet-table").dataset.readyMs = performance.now().toFixed(0);
@@ -189,8 +269,18 @@
     typing = setTimeout(() => setFilter({ q: event.target.value.trim() }), 120);
   });
   $("filter-status").addEventListener("change", (event) => setFilter({ status: event.target.value }));
+  $("filter-site").addEventListener("change", (event) => {
+    const site = event.target.value;
+    // A node of another site no longer applies.
+    const node = state.node && site && !state.node.startsWith(`${site}-`) ? "" : state.node;
+    Object.assign(state, { site, node });
+    renderGroups();
+    setFilter({});
+  });
+  $("filter-node").addEventListener("change", (event) => setFilter({ node: event.target.value }));
   $("filter-clear").addEventListener("click", () => {
-    setFilter({ q: "", status: "" });
+    setFilter({ q: "", status: "", site: "", node: "" });
+    renderGroups();
     showText();
   });
   for (const tile of document.querySelectorAll("button.tile")) {
@@ -199,7 +289,7 @@
   for (const th of document.querySelectorAll("#fleet-table th[data-sort]")) {
     th.querySelector("button").addEventListener("click", () => {
       const key = th.dataset.sort;
-      // Text and times read naturally ascending; counts and severity most-first.
+      // Text reads naturally ascending; counts, ages, times and severity most-first.
       const firstDir = key === "refdes" ? "asc" : "desc";
       setFilter({ sort: key, dir: state.sort === key ? (state.dir === "asc" ? "desc" : "asc") : firstDir });
     });
@@ -214,6 +304,7 @@
   window.addEventListener("popstate", () => {
     Object.assign(state, readState());
     showText();
+    renderGroups();
     render();
   });
 

@@ -1,17 +1,20 @@
-/* Instrument view: its monitored streams (status, data age, effective intervals, overrides),
- * the availability timeline with zoom, recent status changes, and the operator's writes
- * (enable, disable, edit intervals) sent with the key of this browser tab. */
+/* Instrument view: its monitored streams (status, marks, data age, effective intervals,
+ * overrides), the availability timeline with zoom, recent status changes, and the operator's
+ * writes (enable, edit intervals) sent with the key of this browser tab. Silences,
+ * acknowledgements, disables with a reason and the 7-day status timeline are operator.js's,
+ * through ``InstrumentView``. */
 "use strict";
 
 (() => {
   const {
     config, escapeHtml, request, showError, parseTime, formatTime, isoTime, duration, ago, badge, rollup,
-    statusLabel, timeCell, ensureKey, STATUS_ORDER,
+    statusLabel, timeCell, ensureKey, STATUS_ORDER, marks,
   } = OOI;
   const refdes = config.refdes;
   const $ = (id) => document.getElementById(id);
   const FIELDS = ["expected_rate", "warn_interval", "fail_interval"];
-  const HISTORY_PER_STREAM = 20;
+  // Enough for the 7-day status timeline of a stream that changes every hour.
+  const HISTORY_PER_STREAM = 200;
   const HISTORY_SHOWN = 40;
   // A stream whose status keeps changing: held out of immediate messages until it settles.
   const FLAPPING = ` <span class="badge badge--flapping" title="Status changing often: left out of ` +
@@ -36,10 +39,11 @@
     const value = override ?? expected;
     const isRate = field === "expected_rate";
     const shown = value == null ? "—" : value === 0 ? "off" : isRate ? `${value} Hz` : duration(value);
+    const label = { expected_rate: "Rate", warn_interval: "Warn after", fail_interval: "Fail after" }[field];
     const exact = value == null ? "" : isRate ? `${value} Hz` : `${value} s`;
     const title = override == null ? `${exact} (expected stream's value)` : `${exact}; expected stream's value: ${expected ?? "none"}`;
     const tag = override == null ? "" : `<span class="override">override</span>`;
-    return `<td class="num" data-field="${field}" title="${escapeHtml(title)}"><span class="${value === 0 ? "muted" : ""}">${escapeHtml(shown)}</span>${tag}</td>`;
+    return `<td class="num" data-field="${field}" data-label="${label}" title="${escapeHtml(title)}"><span class="${value === 0 ? "muted" : ""}">${escapeHtml(shown)}</span>${tag}</td>`;
   }
 
   function streamRow(stream) {
@@ -52,13 +56,19 @@
     const name = escapeHtml(expected.name);
     const toggle = disabled
       ? `<button type="button" class="button button--small" data-action="enable">Enable<span class="visually-hidden"> ${name}</span></button>`
-      : `<button type="button" class="button button--small button--danger" data-action="disable">Disable<span class="visually-hidden"> ${name}</span></button>`;
-    return `<tr data-id="${stream.id}" data-status="${escapeHtml(stream.status)}" class="${disabled ? "is-disabled" : ""}">` +
-      `<td class="refdes">${name}</td><td>${escapeHtml(expected.method)}</td>` +
-      `<td>${badge(stream.status)}${stream.flapping ? FLAPPING : ""}</td><td class="when">${timeCell(parseTime(stream.status_time))}</td>` +
-      `<td class="when">${lastCell}</td>` +
+      : `<button type="button" class="button button--small button--danger" data-action="disable">Disable…<span class="visually-hidden"> ${name}</span></button>`;
+    const troubled = stream.status === "failed" || stream.status === "degraded";
+    const acknowledge = troubled
+      ? `<button type="button" class="button button--small" data-action="acknowledge">${stream.acknowledged ? "Re-acknowledge" : "Acknowledge"}<span class="visually-hidden"> ${name}</span></button>`
+      : "";
+    return `<tr data-id="${stream.id}" data-status="${escapeHtml(stream.status)}" class="${disabled ? "is-disabled" : ""}"` +
+      ` data-silenced="${Boolean(stream.silenced)}" data-acknowledged="${Boolean(stream.acknowledged)}">` +
+      `<td class="refdes" data-label="Stream">${name}</td><td data-label="Method">${escapeHtml(expected.method)}</td>` +
+      `<td data-label="Status"><span class="status-cell">${badge(stream.status)}${stream.flapping ? FLAPPING : ""}${marks(stream, { details: true })}</span></td>` +
+      `<td class="when" data-label="Status since">${timeCell(parseTime(stream.status_time))}</td>` +
+      `<td class="when" data-label="Last data">${lastCell}</td>` +
       FIELDS.map((f) => intervalCell(stream, f)).join("") +
-      `<td><div class="row-actions"><button type="button" class="button button--small" data-action="edit">Edit<span class="visually-hidden"> intervals of ${name}</span></button>${toggle}</div></td></tr>`;
+      `<td class="actions-cell"><div class="row-actions">${acknowledge}<button type="button" class="button button--small" data-action="edit">Edit<span class="visually-hidden"> intervals of ${name}</span></button>${toggle}</div></td></tr>`;
   }
 
   function renderStreams() {
@@ -142,13 +152,28 @@
     const form = $("edit-form");
     const expected = stream.expected_stream || {};
     $("edit-stream").textContent = `${expected.method} ${expected.name}`;
+    // The dialog speaks the table's units: durations for the intervals, Hz for the rate.
+    const shown = (field, value) => (value == null ? "" : field === "expected_rate" ? String(value) : value === 0 ? "off" : duration(value));
     for (const field of FIELDS) {
-      form.elements[field].value = stream[field] ?? "";
-      form.elements[field].placeholder = expected[field] == null ? "" : `default: ${expected[field]}`;
+      form.elements[field].value = shown(field, stream[field]);
+      form.elements[field].placeholder = expected[field] == null ? "" : `default: ${shown(field, expected[field])}`;
     }
     showError($("edit-error"), null);
     $("edit-dialog").showModal();
     form.elements.warn_interval.focus();
+  }
+
+  const UNIT_SECONDS = { s: 1, sec: 1, min: 60, m: 60, h: 3600, d: 86400 };
+
+  /** "45 s", "15 min", "2 h 30 min", "1 d 4 h", "off" or a bare number of seconds → seconds;
+   * NaN when unreadable (sent as such, so the API's message names the field). */
+  function parseDuration(text) {
+    const t = text.trim().toLowerCase();
+    if (t === "off") return 0;
+    if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+    const parts = [...t.matchAll(/(\d+(?:\.\d+)?)\s*(min|sec|s|m|h|d)\b/g)];
+    if (!parts.length || parts.map((m) => m[0]).join(" ").replace(/\s+/g, "") !== t.replace(/\s+/g, "")) return NaN;
+    return parts.reduce((sum, m) => sum + Number(m[1]) * UNIT_SECONDS[m[2]], 0);
   }
 
   function editedValues() {
@@ -157,7 +182,13 @@
     for (const field of FIELDS) {
       const input = form.elements[field];
       if (input.validity.badInput) throw new Error(`${field}: not a number`);
-      body[field] = input.value.trim() === "" ? null : Number(input.value);
+      const text = input.value.trim();
+      if (text === "") body[field] = null;
+      else {
+        const value = field === "expected_rate" ? Number(text) : parseDuration(text);
+        if (Number.isNaN(value)) throw new Error(`${field}: write a duration such as 600 s, 15 min or 2 h 30 min`);
+        body[field] = value;
+      }
     }
     return body;
   }
@@ -274,6 +305,7 @@
         request(`/stream/${stream.id}/history?limit=${HISTORY_PER_STREAM}`).then((page) =>
           page.history.map((change) => ({ change, stream, at: parseTime(change.changed_at) })))));
       const changes = pages.flat().sort((a, b) => (b.at ?? 0) - (a.at ?? 0));
+      if (view.onHistory) view.onHistory(changes);
       $("history-rows").innerHTML = changes.slice(0, HISTORY_SHOWN).map(historyRow).join("");
       $("history-empty").hidden = changes.length > 0;
       showError($("history-error"), null);
@@ -285,9 +317,10 @@
   function historyRow({ change, stream, at }) {
     const expected = stream.expected_stream || {};
     const age = change.elapsed == null ? `<span class="muted">—</span>` : escapeHtml(duration(change.elapsed));
+    const note = change.note ? `<span class="history-note">${escapeHtml(change.note)}</span>` : "";
     return `<tr><td class="when">${timeCell(at)}</td><td class="refdes">${escapeHtml(expected.name)}</td>` +
       `<td>${escapeHtml(expected.method)}</td>` +
-      `<td><span class="change">${badge(change.old_status)}<span aria-hidden="true">→</span><span class="visually-hidden">to</span>${badge(change.new_status)}</span></td>` +
+      `<td><span class="change">${badge(change.old_status)}<span aria-hidden="true">→</span><span class="visually-hidden">to</span>${badge(change.new_status)}</span>${note}</td>` +
       `<td class="num">${age}</td></tr>`;
   }
 
@@ -299,7 +332,8 @@
     const stream = streams.find((s) => String(s.id) === button.closest("tr").dataset.id);
     if (!stream) return;
     if (button.dataset.action === "edit") openEditor(stream);
-    else toggle(stream, button.dataset.action, button);
+    else if (button.dataset.action === "enable") toggle(stream, "enable", button);
+    else if (view.onAction) view.onAction(button.dataset.action, stream);
   });
   $("edit-form").addEventListener("submit", saveEdit);
   $("edit-cancel").addEventListener("click", () => $("edit-dialog").close());
@@ -334,7 +368,21 @@
   async function refresh() {
     await loadStreams();
     await loadHistory();
+    if (view.onRefresh) view.onRefresh();
   }
+
+  /** What operator.js works with: the streams shown, and the view's own steps. */
+  const view = {
+    refdes,
+    get streams() { return streams; },
+    replaceStream,
+    notice,
+    refresh,
+    onAction: null,
+    onHistory: null,
+    onRefresh: null,
+  };
+  window.InstrumentView = view;
 
   // Where reads need a key too, a new key opens them: read again, but only then (a write that
   // asked for the key is on its way, and a concurrent re-read must not race it).

@@ -1,0 +1,12 @@
+"""GET /key: the page checks a key before keeping it."""
+
+
+def test_a_configured_key_answers_its_name(client, auth, fleet):
+    response = client.get("/key", headers=auth)
+    assert response.status_code == 200 and response.get_json() == {"name": "ops"}
+
+
+def test_no_key_or_a_wrong_key_is_refused(client, fleet):
+    assert client.get("/key").status_code == 401
+    response = client.get("/key", headers={"X-API-Key": "not-a-key"})
+    assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
