@@ -49,6 +49,26 @@ def silence_for(
     return found
 
 
+def heads(refdes: str) -> list[str]:
+    """Every prefix a silence may name for ``refdes``: ``A``, ``A-B``, ``A-B-C``, ... up to itself."""
+    parts = refdes.split("-")
+    return ["-".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+def by_prefix(rules: Iterable[SilenceRule]) -> dict[str, list[SilenceRule]]:
+    """Rules grouped by their prefix: a stream's candidates are the groups of its ``heads``, so a
+    long list is matched against many silences without trying each rule on each stream."""
+    grouped: dict[str, list[SilenceRule]] = {}
+    for rule in rules:
+        grouped.setdefault(rule.refdes, []).append(rule)
+    return grouped
+
+
+def candidates(grouped: dict[str, list[SilenceRule]], refdes: str) -> list[SilenceRule]:
+    """The rules of ``grouped`` whose prefix covers ``refdes`` (method and stream not yet checked)."""
+    return [rule for head in heads(refdes) for rule in grouped.get(head, ())]
+
+
 def state(rule: SilenceRule, now: datetime) -> str:
     """ "upcoming", "active" or "ended" at ``now``."""
     if now < rule.starts_at:

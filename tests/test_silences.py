@@ -4,7 +4,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ooi_status.silences import SilenceRule, covers, in_force, silence_for, state
+from ooi_status.silences import (
+    SilenceRule,
+    by_prefix,
+    candidates,
+    covers,
+    heads,
+    in_force,
+    silence_for,
+    state,
+)
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -71,3 +80,19 @@ def test_of_overlapping_silences_the_one_ending_last_wins():
 def test_equal_ends_prefer_the_older_silence():
     rules = [rule("CE01ISSM", ident=7), rule("CE01ISSM-MFD35", ident=3)]
     assert silence_for(rules, ADCP, "streamed", "x", NOW).id == 3
+
+
+def test_candidates_by_prefix_are_exactly_the_rules_whose_prefix_covers_the_instrument():
+    rules = [
+        rule("CE01ISSM", ident=1),
+        rule("CE01ISSM-MFD35", ident=2),
+        rule(ADCP, ident=3),
+        rule("CE01ISS", ident=4),
+        rule("CE01ISSM-MFD3", ident=5),
+        rule("CE02SHBP", ident=6),
+    ]
+    assert heads(ADCP) == ["CE01ISSM", "CE01ISSM-MFD35", "CE01ISSM-MFD35-04", ADCP]
+    found = candidates(by_prefix(rules), ADCP)
+    assert (
+        sorted(r.id for r in found) == sorted(r.id for r in rules if covers(r, ADCP, "m", "s")) == [1, 2, 3]
+    )

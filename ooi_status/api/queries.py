@@ -20,7 +20,7 @@ from ooi_status.api.errors import NotFound
 from ooi_status.api.validation import StreamFilter
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
 from ooi_status.silence_store import load_silences
-from ooi_status.silences import SilenceRule, silence_for
+from ooi_status.silences import SilenceRule, by_prefix, candidates, in_force, silence_for
 from ooi_status.status import rollup
 from ooi_status.times import utcnow
 
@@ -120,14 +120,24 @@ def _with_expected(session: Session, rows: Sequence[Row[Any]], now: datetime | N
 def _silences(
     session: Session, rows: Sequence[Row[Any]], expected: dict[int, ExpectedStream], now: datetime
 ) -> dict[int, SilenceRule]:
-    """The silence in force on each row at ``now`` (one query; none when nothing is silenced)."""
+    """The silence in force on each row at ``now`` (one query; none when nothing is silenced).
+
+    Rules are looked up by the row's reference-designator heads, once per instrument, so the
+    cost grows with the rows and the silences of each instrument, not rows × silences."""
     rules = load_silences(session, now, now + timedelta(microseconds=1)) if rows else []
     if not rules:
         return {}
+    grouped = by_prefix(rule for rule in rules if in_force(rule, now))
+    per_refdes: dict[str, list[SilenceRule]] = {}
     found = {}
     for row in rows:
+        mine = per_refdes.get(row.refdes)
+        if mine is None:
+            mine = per_refdes[row.refdes] = candidates(grouped, row.refdes)
+        if not mine:
+            continue
         exp = expected[row.expected_id]
-        rule = silence_for(rules, row.refdes, exp.method, exp.name, now)
+        rule = silence_for(mine, row.refdes, exp.method, exp.name, now)
         if rule is not None:
             found[row.id] = rule
     return found

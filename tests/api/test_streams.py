@@ -129,7 +129,7 @@ def test_history_is_newest_first_with_paging(client, fleet, monitor_db, now):
         now.strftime("%Y-%m-%d %H:%M:%S"),
         (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S"),
     ]
-    assert list(first["history"][0]) == ["id", "old_status", "new_status", "changed_at", "elapsed"]
+    assert list(first["history"][0]) == ["id", "old_status", "new_status", "changed_at", "elapsed", "note"]
     assert first["next"] == f"/stream/{ident}/history?limit=2&offset=2"
     second = client.get(first["next"]).get_json()
     third = client.get(second["next"]).get_json()
