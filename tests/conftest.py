@@ -155,6 +155,8 @@ def monitor_db(
     url = request.getfixturevalue("pg_databases")["monitor"]
     engine = make_engine(url, settings)
     _truncate(engine, MonitorBase.metadata)
+    with engine.begin() as conn:  # the row the migration inserts, as in a freshly migrated schema
+        conn.execute(text("INSERT INTO data_revision (id, revision) VALUES (1, 1)"))
     yield DbHandle(url, engine)
     engine.dispose()
 

@@ -143,6 +143,13 @@ _AVAILABILITY_MEASURE = _object(
     }
 )
 
+_PAGE = {
+    "total": {"type": "integer", "minimum": 0, "description": "entries matching, over every page"},
+    "limit": {"type": "integer", "minimum": 1},
+    "offset": {"type": "integer", "minimum": 0},
+    "next": nullable({"type": "string"}, "URL of the next page; null on the last page"),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -162,6 +169,14 @@ SCHEMAS: dict[str, Any] = {
         "description": "reference designator → instrument",
         "additionalProperties": ref("Instrument"),
     },
+    "StreamPage": _object(
+        {"status": {"type": "array", "items": ref("DeployedStream")}, **_PAGE},
+        description="one page of /stream (limit or offset given)",
+    ),
+    "InstrumentPage": _object(
+        {"instruments": ref("InstrumentMap"), **_PAGE},
+        description="one page of /instrument (limit or offset given), instruments by reference designator",
+    ),
     "StatusChange": _HISTORY_ENTRY,
     "StatusHistory": _HISTORY,
     "Health": _object(

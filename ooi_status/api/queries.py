@@ -17,7 +17,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from ooi_status.api.errors import NotFound
-from ooi_status.api.validation import StreamFilter
+from ooi_status.api.validation import Page, StreamFilter
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import SilenceRule, silence_for
@@ -138,6 +138,14 @@ def streams(session: Session, where: StreamFilter) -> StreamList:
     return _silenced_only(_with_expected(session, rows), where.silenced)
 
 
+def stream_page(session: Session, where: StreamFilter, page: Page) -> tuple[StreamList, int]:
+    """One page of the deployed streams matching the filter, by id, and how many match in all."""
+    query = _filtered(_stream_select(), where)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(_DS.id).limit(page.limit).offset(page.offset)).all()
+    return _with_expected(session, rows), total
+
+
 def stream(session: Session, stream_id: int) -> StreamList:
     """One deployed stream (a list of one); NotFound when there is none with this id."""
     rows = session.execute(_stream_select().where(_DS.id == stream_id)).all()
@@ -201,11 +209,12 @@ def refdes_id(session: Session, refdes: str) -> int:
 
 
 def expected_streams(session: Session, method: str | None, name: str | None) -> Sequence[ExpectedStream]:
+    """Expected streams by id; ``method`` and ``name`` match as on /stream (case-insensitive substrings)."""
     query = select(ES).order_by(ES.id)
     if method:
-        query = query.where(ES.method == method)
+        query = query.where(ES.method.icontains(method, autoescape=True))
     if name:
-        query = query.where(ES.name == name)
+        query = query.where(ES.name.icontains(name, autoescape=True))
     return session.scalars(query).all()
 
 

@@ -203,3 +203,19 @@ class NotifyState(MonitorBase):
     __tablename__ = "notify_state"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[datetime]
+
+
+# --- data revision (ooi_status.revision) ----------------------------------------------------------
+
+
+class DataRevision(MonitorBase):
+    """One row: a number that every committed change of what the API lists moves forward.
+
+    Written in the same transaction as the change (ooi_status.revision.bump), so a reader that
+    sees a revision sees every change committed before it; the API keys its cached answers and
+    ETags on it.
+    """
+
+    __tablename__ = "data_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)

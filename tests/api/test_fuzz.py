@@ -84,16 +84,19 @@ def test_api_conforms_to_its_description(api_settings, fleet, write_key, monitor
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     valid = {"X-API-Key": write_key, "Authorization": f"Bearer {write_key}"}
+    # Schemathesis's WSGI transport does not decompress: bodies are checked uncompressed (the
+    # compressed ones are tested to decompress to exactly these, tests/api/test_answers.py).
+    plain = {"Accept-Encoding": "identity"}
     for operation in operations:
         method = operation.method.upper()
-        headers = valid if method in ("PATCH", "PUT") else None
+        headers = valid if method in ("PATCH", "PUT") else plain
         cross_field = method == "PATCH" or operation.path == AVAILABLE
         excluded = CROSS_FIELD_EXCLUDED if cross_field else None
         for mode in schemathesis.GenerationMode:
             run_operation(operation, mode, headers, excluded)
     available = next(operation for operation in operations if operation.path == AVAILABLE)
     statuses: Counter[int] = Counter()
-    run_strategy(real_availability_cases(available, observatory), None, CROSS_FIELD_EXCLUDED, statuses)
+    run_strategy(real_availability_cases(available, observatory), plain, CROSS_FIELD_EXCLUDED, statuses)
     assert statuses[200] > 0, statuses
     with app.app_context():
         current_databases().dispose()

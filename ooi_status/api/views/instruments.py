@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from typing import Any
+
+from flask import Blueprint
 
 from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
-from ooi_status.api.coalesce import shared_json
-from ooi_status.api.validation import stream_filter
+from ooi_status.api.validation import ListQuery, list_query
+from ooi_status.api.views.streams import next_page
 
 bp = Blueprint("instruments", __name__)
 
 
 @bp.get("/instrument")
 @require_read
-def list_instruments() -> Response:
-    where = stream_filter(request.args)
-    return shared_json(
-        lambda: {
-            item.refdes: serializers.instrument(item)
-            for item in queries.instruments(monitor_session(), where)
-        }
-    )
+@revision_cached(list_query, clock_key=silence_epoch)
+def list_instruments(query: ListQuery) -> dict[str, Any]:
+    found = queries.instruments(monitor_session(), query.where)
+    if query.page is None:
+        return {item.refdes: serializers.instrument(item) for item in found}
+    page = found[query.page.offset : query.page.offset + query.page.limit]
+    instruments = {item.refdes: serializers.instrument(item) for item in page}
+    return serializers.paged("instruments", instruments, len(found), query, next_page(query, len(found)))
 
 
 @bp.get("/instrument/<id:refdes_id>")
