@@ -404,6 +404,11 @@ OPERATION_IDS = {
     ("/silence", "get"): "listSilences",
     ("/silence", "post"): "createSilence",
     ("/silence/{silence_id}", "delete"): "endSilence",
+    ("/ui/notifications", "get"): "getNotificationsPage",
+    ("/subscription", "get"): "listSubscriptions",
+    ("/subscription", "post"): "createSubscription",
+    ("/subscription/{subscription_id}", "delete"): "deleteSubscription",
+    ("/subscription/{subscription_id}/test", "post"): "testSubscription",
 }
 #: Tags by first path segment; any other segment is its own tag.
 TAGS = {
@@ -418,6 +423,7 @@ TAGS = {
     "metrics": "operations",
     "openapi.json": "operations",
     "silence": "silences",
+    "subscription": "subscriptions",
 }
 TAG_DESCRIPTIONS = {
     "pages": "The web page for people",
@@ -428,6 +434,7 @@ TAG_DESCRIPTIONS = {
     "instruments": "Streams grouped by instrument, with the rollup status",
     "operations": "Health, metrics and this document",
     "silences": "Silences and maintenance windows",
+    "subscriptions": "E-mail and chat notifications for people",
 }
 
 

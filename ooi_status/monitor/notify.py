@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.config import Settings
 from ooi_status.model.monitor import (
     DeployedStream,
@@ -118,6 +119,7 @@ def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPl
             statement.values(flapping_since=bindparam("since")),
             [{"sid": sid, "since": since} for sid, since in plan.flapping],
         )
+        revision.bump(session)  # "flapping" on the listed streams changed
     for who, message in plan.messages:
         queue_message(session, who, message, now)
     state = session.get(NotifyState, WATERMARK)
