@@ -142,7 +142,8 @@ class MonitorCollector:
             labels=["refdes", "method", "stream"],
         )
         for refdes, method, stream, last in rows:
-            family.add_metric([refdes, method, stream], max(0.0, (now - last).total_seconds()))
+            if last is not None:  # the query leaves them out; the column is nullable
+                family.add_metric([refdes, method, stream], max(0.0, (now - last).total_seconds()))
         return family
 
     def _rounds(self, session: Session, now: datetime) -> Iterator[Metric]:
