@@ -3,7 +3,7 @@
 A port agent publishes, for each interval it counted, one JSON object::
 
     {"reference_designator": "CE01ISSM-MFD35-04-ADCPTM000", "bytes_in": 41200, "bytes_out": 0,
-     "end_time": 1796032931.5, "elapsed": 100.0, "adds": 0, "num_clients": {"client": 1}}
+     "end_time": 1796119331.5, "elapsed": 100.0, "adds": 0, "num_clients": {"client": 1}}
 
 ``end_time`` is Unix seconds (the end of the interval), ``elapsed`` its length in seconds.
 Every field is required. Counts are non-negative integers (a float with no fraction, such as

@@ -65,6 +65,7 @@ def blueprints() -> list[Any]:
         expected,
         instruments,
         operations,
+        port,
         silences,
         streams,
         subscriptions,
@@ -81,6 +82,7 @@ def blueprints() -> list[Any]:
         availability.bp,
         web.bp,
         subscriptions.bp,
+        port.bp,
     ]
 
 

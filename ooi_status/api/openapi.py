@@ -345,6 +345,39 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/instrument/{refdes}/port": {
+        "get": {
+            "summary": "Port-agent byte counts of one instrument (raw within 7 days, hourly beyond)",
+            "parameters": [
+                _path("refdes", "reference designator, or the instrument's numeric id", TEXT),
+                _query(
+                    "start_time",
+                    "start of the window, ISO 8601 (default: 24 hours before stop_time)",
+                    format="date-time",
+                    type="string",
+                ),  # fmt: skip
+                _query(
+                    "stop_time",
+                    "end of the window, ISO 8601 (default: now)",
+                    format="date-time",
+                    type="string",
+                ),
+                _query("format", "response format", type="string", enum=["json", "csv"]),
+            ],
+            "security": READ_SECURITY,
+            "responses": {
+                "200": {
+                    "description": "one row per stored count; CSV: one header line "
+                    "time,bytes,seconds,bytes_per_second",
+                    "content": {
+                        JSON: {"schema": ref("PortCounts")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors("400", "401", "403", "404", "503"),
+            },
+        }
+    },
     "/health": {
         "get": {
             "summary": "Both databases answer and the monitor's check round is recent",

@@ -67,6 +67,15 @@ _INSTRUMENT = _object(
             "description": "worst status of the streams listed",
         },
         "status": {"type": "array", "items": ref("DeployedStream")},
+        "diagnosis": nullable(
+            {
+                "type": "string",
+                "example": "no bytes from the port agent since 2026-12-01 10:02:11 "
+                "(instrument or communications)",
+            },
+            "where the data stops, from the port agent's byte counts, for a degraded or failed "
+            "instrument; null otherwise or without port statistics",
+        ),
     }
 )
 _HISTORY_ENTRY = _object(
@@ -191,6 +200,26 @@ SCHEMAS: dict[str, Any] = {
                 },
                 ["monitor_database", "metadata_database", "monitor_heartbeat"],
             ),
+        }
+    ),
+    "PortCounts": _object(
+        {
+            "reference_designator": {"type": "string", "example": "CE01ISSM-MFD35-04-ADCPTM000"},
+            "start_time": TIMESTAMP,
+            "stop_time": TIMESTAMP,
+            "counts": {
+                "type": "array",
+                "description": "raw counts (time = end of the count) within PORT_COUNT_RAW_DAYS, "
+                "hourly sums (time = start of the hour) beyond, by time",
+                "items": _object(
+                    {
+                        "time": TIMESTAMP,
+                        "bytes": {"type": "integer", "minimum": 0, "description": "bytes received"},
+                        "seconds": {"type": "number", "minimum": 0, "description": "seconds counted"},
+                        "bytes_per_second": {"type": "number", "minimum": 0},
+                    }
+                ),
+            },
         }
     ),
     "Availability": _object({"availability": {"type": "array", "items": _AVAILABILITY_MEASURE}}),

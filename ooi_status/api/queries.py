@@ -9,15 +9,17 @@ column tuples, not ORM objects, so 12,000 of them load in milliseconds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
+from ooi_status import port_store
 from ooi_status.api.errors import NotFound
 from ooi_status.api.validation import Page, StreamFilter
+from ooi_status.diagnosis import DIAGNOSED, diagnose
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import SilenceRule, silence_for
@@ -50,6 +52,7 @@ class Instrument:
     refdes: str
     overall: str
     streams: StreamList
+    diagnosis: str | None = None  # where the data stops (ooi_status.diagnosis), set by diagnosed()
 
     @property
     def silenced(self) -> SilenceRule | None:
@@ -194,6 +197,15 @@ def instrument(session: Session, refdes_id: int) -> Instrument:
         _stream_select().where(_DS.reference_designator_id == refdes_id).order_by(_DS.id)
     ).all()
     return Instrument(name, rollup(row.status for row in rows), _with_expected(session, rows))
+
+
+def diagnosed(session: Session, items: list[Instrument], now: datetime, window: float) -> list[Instrument]:
+    """The instruments with their diagnosis: port summaries read once, for the degraded and failed."""
+    names = [item.refdes for item in items if item.overall in DIAGNOSED]
+    summaries = port_store.port_summaries(session, names, now, window) if names else {}
+    return [
+        replace(item, diagnosis=diagnose(item.overall, summaries.get(item.refdes), now)) for item in items
+    ]
 
 
 def refdes_id(session: Session, refdes: str) -> int:

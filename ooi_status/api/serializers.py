@@ -100,11 +100,13 @@ def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
 
 
 def instrument(item: Instrument) -> dict[str, Any]:
-    """``{"overall": status, "status": [deployed streams], "silenced": silence or null}``."""
+    """``{"overall": status, "status": [deployed streams], "silenced": silence or null,
+    "diagnosis": text or null}``."""
     return {
         "overall": item.overall,
         "status": deployed_streams(item.streams),
         "silenced": silence_mark(item.silenced),
+        "diagnosis": item.diagnosis,
     }
 
 

@@ -13,7 +13,7 @@ def test_instruments_with_rollup_status(client, fleet):
         ADCP: "operational",
     }
     ctd = body[CTD]
-    assert list(ctd) == ["overall", "status", "silenced"]
+    assert list(ctd) == ["overall", "status", "silenced", "diagnosis"]
     assert [s["id"] for s in ctd["status"]] == [
         fleet["ctd_sample"],
         fleet["ctd_hardware"],
@@ -69,6 +69,7 @@ def test_instrument_without_streams_is_not_tracked(client, fleet, monitor_db):
         "overall": "notTracked",
         "status": [],
         "silenced": None,
+        "diagnosis": None,
     }
 
 

@@ -2,27 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
-from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api import changes, current_settings, monitor_session, queries, serializers
 from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.queries import Instrument
 from ooi_status.api.validation import ListQuery, list_query
 from ooi_status.api.views.streams import next_page
+from ooi_status.times import utcnow
 
 bp = Blueprint("instruments", __name__)
 
 
+def _now() -> datetime:
+    """The app's clock (``CLOCK`` in the app config, as /available reads it; tests fix it)."""
+    return (current_app.config.get("CLOCK") or utcnow)()
+
+
+def instrument_clock(current: int) -> Hashable:
+    """What of the clock an /instrument answer depends on: the silence boundaries passed, and the
+    check interval we are in (the port-agent diagnosis is read at request time from counts that
+    do not move the data revision, so a cached answer is at most one check interval old)."""
+    return silence_epoch(current), int(_now().timestamp() // current_settings().CHECK_INTERVAL)
+
+
 @bp.get("/instrument")
 @require_read
-@revision_cached(list_query, clock_key=silence_epoch)
+@revision_cached(list_query, clock_key=instrument_clock)
 def list_instruments(query: ListQuery) -> dict[str, Any]:
     found = queries.instruments(monitor_session(), query.where)
     if query.page is None:
-        return {item.refdes: serializers.instrument(item) for item in found}
-    page = found[query.page.offset : query.page.offset + query.page.limit]
+        return {item.refdes: serializers.instrument(item) for item in _diagnosed(*found)}
+    page = _diagnosed(*found[query.page.offset : query.page.offset + query.page.limit])
     instruments = {item.refdes: serializers.instrument(item) for item in page}
     return serializers.paged("instruments", instruments, len(found), query, next_page(query, len(found)))
 
@@ -30,17 +46,23 @@ def list_instruments(query: ListQuery) -> dict[str, Any]:
 @bp.get("/instrument/<id:refdes_id>")
 @require_read
 def get_instrument(refdes_id: int) -> dict:
-    return serializers.instrument(queries.instrument(monitor_session(), refdes_id))
+    return serializers.instrument(*_diagnosed(queries.instrument(monitor_session(), refdes_id)))
 
 
 # ``refdes`` is the reference designator, or the instrument's numeric id.
 @bp.put("/instrument/<refdes>/disable")
 @require_write
 def disable_instrument(refdes: str) -> dict:
-    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "disable"))
+    return serializers.instrument(
+        *_diagnosed(changes.switch_instrument(monitor_session(), refdes, "disable"))
+    )
 
 
 @bp.put("/instrument/<refdes>/enable")
 @require_write
 def enable_instrument(refdes: str) -> dict:
-    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "enable"))
+    return serializers.instrument(*_diagnosed(changes.switch_instrument(monitor_session(), refdes, "enable")))
+
+
+def _diagnosed(*items: Instrument) -> list[Instrument]:
+    return queries.diagnosed(monitor_session(), list(items), _now(), current_settings().RATE_WINDOW)
