@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ooi_status import port_store
 from ooi_status.api import monitor_session, port
@@ -17,7 +17,7 @@ bp = Blueprint("port", __name__)
 @bp.get("/instrument/<refdes>/port")
 @require_read
 def port_counts(refdes: str) -> Response | dict[str, Any]:
-    query = port.parse_query(request.args, utcnow())
+    query = port.parse_query(request.args, (current_app.config.get("CLOCK") or utcnow)())
     session = monitor_session()
     name = port.known_refdes(session, refdes)
     points = port_store.port_series(session, name, query.start, query.stop)
