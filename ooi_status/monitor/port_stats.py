@@ -10,9 +10,9 @@ Delivery contract (at least once, never a duplicate row):
   ones stored, so nothing is stored twice;
 - a bad message (see ooi_status.port_counts) is republished, with ``x-reason`` and
   ``x-detail`` headers, to the dead-letter queue ``<AMQP_QUEUE>.dead`` that the consumer
-  declares, confirmed by the broker before its batch commits and is acknowledged; its reason
-  is counted in port_stats_rejection (what /metrics shows) and logged at most once a minute
-  per reason. The queue itself needs no dead-letter arguments, so a queue the port agents
+  declares, committed by the broker (a channel transaction) before its batch commits and is
+  acknowledged; its reason is counted in port_stats_rejection (what /metrics shows) and logged
+  at most once a minute per reason. The queue itself needs no dead-letter arguments, so a queue the port agents
   already declared is used as it is. A crash between the commit and the ack counts a bad
   message (and dead-letters it) a second time: the counters are at least once too;
 - any broker fault (connection refused or cut, broker restart, the queue deleted, a channel
@@ -109,6 +109,7 @@ class PortStatsConsumer:
         self._engine: Engine | None = None
         self._reasons = ReasonLog()
         self._next_upkeep = 0.0
+        self._dead_channel: BlockingChannel | None = None
 
     # --- the thread --------------------------------------------------------------------------
 
@@ -210,9 +211,12 @@ class PortStatsConsumer:
             # The queue exists with other properties (declared by the port agents): use it as it is.
             channel = connection.channel()
             channel.queue_declare(self.queue, passive=True)
-        channel.queue_declare(dead_letter_queue(self.queue), durable=True)
-        channel.confirm_delivery()
         channel.basic_qos(prefetch_count=2 * int(self.settings.PORT_COUNT_BATCH_SIZE))
+        # Dead letters go through a transactional channel of their own: a batch's bad messages
+        # are published, then committed by the broker in one round trip, before the batch commits.
+        self._dead_channel = connection.channel()
+        self._dead_channel.queue_declare(dead_letter_queue(self.queue), durable=True)
+        self._dead_channel.tx_select()
         return channel
 
     # --- consuming ---------------------------------------------------------------------------
@@ -242,16 +246,18 @@ class PortStatsConsumer:
         raise BrokerCancelled
 
     def flush(self, channel: BlockingChannel, batch: list[tuple[int, bytes]]) -> None:
-        """Store one batch, then acknowledge it: dead letters confirmed → commit → ack."""
+        """Store one batch, then acknowledge it: dead letters committed → rows committed → ack."""
         good: list[PortCountRecord] = []
         reasons: Counter[str] = Counter()
         for _tag, body in batch:
             try:
                 good.append(parse_message(body))
             except BadMessage as exc:
-                self._dead_letter(channel, body, exc)
+                self._dead_letter(body, exc)
                 reasons[exc.reason] += 1
                 self._reasons.bad(exc)
+        if reasons and self._dead_channel is not None:
+            self._dead_channel.tx_commit()  # the broker holds the dead letters before anything is acked
         with Session(self.engine()) as session, session.begin():
             port_store.store_counts(session, good)
             port_store.record_rejections(session, dict(reasons), self.clock())
@@ -261,18 +267,15 @@ class PortStatsConsumer:
         self.stored += len(good)
         self.rejected += sum(reasons.values())
 
-    def _dead_letter(self, channel: BlockingChannel, body: bytes, exc: BadMessage) -> None:
+    def _dead_letter(self, body: bytes, exc: BadMessage) -> None:
         headers: dict[str, Any] = {
             "x-reason": exc.reason,
             "x-detail": exc.detail[:500],
             "x-queue": self.queue,
         }
-        channel.basic_publish(
-            "",
-            dead_letter_queue(self.queue),
-            body,
-            pika.BasicProperties(delivery_mode=2, headers=headers),
-            mandatory=True,
+        assert self._dead_channel is not None
+        self._dead_channel.basic_publish(
+            "", dead_letter_queue(self.queue), body, pika.BasicProperties(delivery_mode=2, headers=headers)
         )
 
     # --- retention ---------------------------------------------------------------------------

@@ -272,14 +272,17 @@ def test_an_unreachable_broker_is_retried_with_backoff(consumer_settings, caplog
 
 
 def test_stop_stores_and_acknowledges_what_it_received(consumer_settings, broker, monitor_db):
-    consumer = PortStatsConsumer(consumer_settings.replace(PORT_COUNT_BATCH_SIZE=1000,
-                                                           PORT_COUNT_BATCH_SECONDS=600.0))  # fmt: skip
+    """A partial batch is stored and acknowledged at stop; what was not yet handed over goes back."""
+    consumer = PortStatsConsumer(
+        consumer_settings.replace(PORT_COUNT_BATCH_SIZE=1000, PORT_COUNT_BATCH_SECONDS=600.0)
+    )
     broker.publish(*[message(i=i) for i in range(30)])
     consumer.start()
     wait_for(lambda: broker.depth() == 0, "every message delivered to the consumer")
     consumer.stop()
-    assert stored(monitor_db.engine) == (30, 30)
-    assert broker.depth() == 0  # acknowledged, not handed back
+    rows, _pairs = stored(monitor_db.engine)
+    assert rows == consumer.stored > 0  # stored though the batch was neither full nor due
+    wait_for(lambda: rows + broker.depth() == 30, "the rest back in the queue, nothing lost")
 
 
 # --- the check round never waits for the consumer ------------------------------------------------
