@@ -12,8 +12,8 @@ Delivery contract (at least once, never a duplicate row):
   ``x-detail`` headers, to the dead-letter queue ``<AMQP_QUEUE>.dead`` that the consumer
   declares, committed by the broker (a channel transaction) before its batch commits and is
   acknowledged; its reason is counted in port_stats_rejection (what /metrics shows) and logged
-  at most once a minute per reason. The queue itself needs no dead-letter arguments, so a queue the port agents
-  already declared is used as it is. A crash between the commit and the ack counts a bad
+  at most once a minute per reason. The queue itself needs no dead-letter arguments, so a
+  queue the port agents already declared is used as it is. A crash between the commit and the ack counts a bad
   message (and dead-letters it) a second time: the counters are at least once too;
 - any broker fault (connection refused or cut, broker restart, the queue deleted, a channel
   error) ends the connection; the consumer reconnects after 1 s, doubling up to
