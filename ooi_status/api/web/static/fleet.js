@@ -50,7 +50,9 @@
         const expected = stream.expected_stream || {};
         words.push(`${expected.method || ""} ${expected.name || ""}`.toLowerCase());
       }
-      return { refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, text: words.join("\n") };
+      const diagnosis = instrument.diagnosis || null;
+      if (diagnosis) words.push(diagnosis.toLowerCase());
+      return { refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis, text: words.join("\n") };
     });
   }
 
@@ -79,7 +81,8 @@
     const cells = STATUS_ORDER.map((s) => `<td class="num${row.counts[s] ? "" : " zero"}">${row.counts[s]}</td>`).join("");
     return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}">` +
       `<td><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
-      `<td>${badge(row.overall)}</td>${cells}<td class="when">${timeCell(row.changed)}</td></tr>`;
+      `<td>${badge(row.overall)}${row.diagnosis ? `<div class="diagnosis">${escapeHtml(row.diagnosis)}</div>` : ""}</td>` +
+      `${cells}<td class="when">${timeCell(row.changed)}</td></tr>`;
   }
 
   function render() {
