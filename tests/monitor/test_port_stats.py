@@ -289,8 +289,11 @@ def test_stop_stores_and_acknowledges_what_it_received(consumer_settings, broker
 
 
 @pytest.fixture
-def silent_broker() -> Iterator[tuple[str, threading.Event]]:
-    """A TCP server that accepts connections and never answers: an AMQP handshake hangs there."""
+def silent_broker() -> Iterator[tuple[str, threading.Event, Callable[[], None]]]:
+    """A TCP server that accepts connections and never answers: an AMQP handshake hangs there.
+
+    Yields its URL, an event set once a connection came in, and ``hang_up()``, which closes
+    every connection (the handshake then fails at once)."""
     server = socket.create_server(("127.0.0.1", 0))
     accepted = threading.Event()
     held: list[socket.socket] = []
@@ -301,17 +304,20 @@ def silent_broker() -> Iterator[tuple[str, threading.Event]]:
                 held.append(server.accept()[0])
                 accepted.set()
 
+    def hang_up() -> None:
+        server.close()
+        for conn in held:
+            conn.close()
+
     threading.Thread(target=accept, daemon=True).start()
-    yield f"amqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/", accepted
-    server.close()
-    for conn in held:
-        conn.close()
+    yield f"amqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/", accepted, hang_up
+    hang_up()
 
 
 def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
     db_settings, metadata_db, monitor_db, silent_broker, now
 ):
-    url, accepted = silent_broker
+    url, accepted, hang_up = silent_broker
     with Session(monitor_db.engine) as session, session.begin():
         upsert_expected(
             session, read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
@@ -327,8 +333,10 @@ def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
         assert daemon.monitor.check()  # the round lands, the consumer still stuck in its handshake
         assert consumer.state == CONNECTING
     finally:
-        consumer.stop(timeout=0)
+        hang_up()
+        consumer.stop()  # joined: no thread of this test outlives it
         daemon.monitor.close()
+    assert not consumer.running
     with Session(monitor_db.engine) as session:
         beat = session.get(MonitorHeartbeat, "check")
     assert beat is not None and beat.ok and beat.streams_checked > 0
