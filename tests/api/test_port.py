@@ -138,3 +138,22 @@ def test_metrics_count_rejected_messages_by_reason(client, monitor_db, clock):
     assert 'ooi_status_port_stats_rejected_total{reason="not_json"} 3.0' in text
     assert 'ooi_status_port_stats_rejected_total{reason="negative_value"} 1.0' in text
     assert 'ooi_status_port_stats_rejected_total{reason="wrong_type"} 0.0' in text
+
+
+def test_a_cached_instrument_list_takes_new_port_counts_at_the_next_check_interval(
+    api_settings, fleet, monitor_db
+):
+    from ooi_status.api import create_app, current_databases
+
+    moment = [utcnow().replace(microsecond=0)]
+    app = create_app(api_settings, TESTING=True, CLOCK=lambda: moment[0])
+    client = app.test_client()
+    assert client.get("/instrument").get_json()[HPIES]["diagnosis"] is None
+    counts(monitor_db.engine, count(HPIES, moment[0] - timedelta(seconds=30), 24_720))
+    # Port counts do not move the data revision: within the check interval the cached answer stands.
+    assert client.get("/instrument").get_json()[HPIES]["diagnosis"] is None
+    moment[0] += timedelta(seconds=api_settings.CHECK_INTERVAL)  # the next interval
+    counts(monitor_db.engine, count(HPIES, moment[0] - timedelta(seconds=30), 24_720))
+    assert client.get("/instrument").get_json()[HPIES]["diagnosis"] == RECEIVING.format(412)
+    with app.app_context():
+        current_databases().dispose()
