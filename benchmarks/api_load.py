@@ -6,8 +6,9 @@ Builds ``ooi-fleet`` (3,000 instruments, 12,000 monitored streams) and ``ooi-10y
 fresh PostgreSQL databases (dropped afterwards), runs a first monitor check round over them,
 starts run_gunicorn.sh (2 gevent workers) on a free loopback port, and drives it with ``wrk``
 (or, without wrk, a threaded client in this file) for a bounded time, mixing
-``/stream?status=failed``, ``/instrument?refdes=CE`` and ``/available/<refdes>``. Prints a
-table and one JSON line of figures.
+``/stream?status=failed``, ``/instrument?refdes=CE`` and ``/available/<refdes>``, once with
+``Accept-Encoding: gzip`` (as browsers and ``curl --compressed`` send it) and once without
+(``--gzip``). Prints a table and one JSON line of figures.
 Loopback only; every wait is bounded; the server is stopped by its pid.
 """
 
@@ -46,10 +47,11 @@ from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStream
 
 WRK_SCRIPT = """
 local paths = {%s}
+local headers = %s
 local i = 0
 request = function()
   i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1])
+  return wrk.format("GET", paths[(i %% #paths) + 1], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -69,6 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1, help="runs; the median is reported")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument(
+        "--gzip",
+        choices=["both", "on", "off"],
+        default="both",
+        help="send Accept-Encoding: gzip (as browsers and curl --compressed do), not, or both (default)",
+    )
     args = parser.parse_args(argv)
     args.duration = max(1, min(args.duration, 120))
     return args
@@ -177,9 +185,12 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], timeout: float) -> N
     raise SystemExit("api-load: the server did not start; see its log")
 
 
-def run_wrk(base: str, paths: list[str], connections: int, duration: int) -> dict[str, float]:
+def run_wrk(
+    base: str, paths: list[str], connections: int, duration: int, compressed: bool
+) -> dict[str, float]:
+    headers = '{["Accept-Encoding"] = "gzip"}' if compressed else "{}"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+        script.write(WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths), headers))
     try:
         out = subprocess.run(
             [
@@ -208,8 +219,11 @@ def run_wrk(base: str, paths: list[str], connections: int, duration: int) -> dic
     return figures
 
 
-def run_python_client(base: str, paths: list[str], connections: int, duration: int) -> dict[str, float]:
+def run_python_client(
+    base: str, paths: list[str], connections: int, duration: int, compressed: bool
+) -> dict[str, float]:
     """64 threads, one keep-alive connection each, until the time is up (and at most 10**6 requests)."""
+    headers = {"Accept-Encoding": "gzip"} if compressed else {"Accept-Encoding": "identity"}
     host, port = base.removeprefix("http://").split(":")
     deadline = time.monotonic() + duration
     latencies: list[float] = []
@@ -222,7 +236,7 @@ def run_python_client(base: str, paths: list[str], connections: int, duration: i
         while time.monotonic() < deadline and len(latencies) + len(mine) < 10**6:
             started = time.perf_counter()
             try:
-                conn.request("GET", paths[i % len(paths)])
+                conn.request("GET", paths[i % len(paths)], headers=headers)
                 response = conn.getresponse()
                 response.read()
                 ok = response.status < 400
@@ -277,8 +291,17 @@ def main(argv: list[str] | None = None) -> int:
             paths = load_paths()
             failed = len(requests.get(base + "/stream?status=failed", timeout=30).json()["status"])
             run = run_wrk if client == "wrk" else run_python_client
-            results = [run(base, paths, args.connections, args.duration) for _ in range(args.runs)]
-    figures = {key: statistics.median(r[key] for r in results) for key in results[0]}
+            modes = {"both": [True, False], "on": [True], "off": [False]}[args.gzip]
+            results = {
+                compressed: [
+                    run(base, paths, args.connections, args.duration, compressed) for _ in range(args.runs)
+                ]
+                for compressed in modes
+            }
+    figures = {
+        ("gzip" if compressed else "plain"): {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for compressed, runs in results.items()
+    }
     report = {
         "scenario": "api-load",
         "client": client,
@@ -288,11 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         "connections": args.connections,
         "workers": args.workers,
         "runs": args.runs,
-        **figures,
+        "figures": figures,
+        "targets": {"throughput_rps": 1000, "p99_ms": 100, "errors": 0},
     }
-    print(f"{'figure':<18} value")
+    print(f"{'figure':<18} " + " ".join(f"{mode:>10}" for mode in figures))
     for key in ("requests", "throughput_rps", "p50_ms", "p99_ms", "max_ms", "errors"):
-        print(f"{key:<18} {figures[key]:.1f}")
+        print(f"{key:<18} " + " ".join(f"{values[key]:>10.1f}" for values in figures.values()))
     print(json.dumps(report))
     return 0
 

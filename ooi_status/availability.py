@@ -198,6 +198,55 @@ def stream_spans(
     return _overlay(pieces, window, _deployment_cuts(deployments, window))
 
 
+@dataclass(frozen=True, slots=True)
+class BinSummary:
+    """A stream's bins in a window after a database did the per-bin work of the dense branch.
+
+    ``kept``: bins overlapping the window; ``inside_count``: the exact sum of the counts of those
+    wholly inside it; ``first_point`` and ``reach``: the first point of the first bin in the rules'
+    order and the latest point of all; ``bins``: (bin, reach of the bins before it, at least
+    first_point) for a superset of the bins that matter (every bin reaching outside the window,
+    every possible gap end, every possibly sparse bin). ``complete``: ``bins`` holds every bin,
+    for a stream that may not be dense.
+    """
+
+    kept: int
+    inside_count: int
+    first_point: float
+    reach: float
+    bins: tuple[tuple[Bin, float], ...]
+    complete: bool
+
+
+def summary_spans(
+    summary: BinSummary | None, deployments: Sequence[Deployment], window: Window, rules: Rules
+) -> list[Span]:
+    """``stream_spans`` from a summary (None: no bin in the window): the same spans, decided
+    bin by bin with the same arithmetic, from the bins the summary kept."""
+    if summary is None or summary.complete:
+        bins = [] if summary is None else [b for b, _ in summary.bins]
+        return stream_spans(bins, deployments, window, rules)
+    if not window.start < window.stop:
+        return []
+    start, stop = window.start, window.stop
+    partial = [b for b, _ in summary.bins if not (start <= b.first and b.last <= stop)]
+    total = _total(summary.inside_count, partial, window)
+    dense, mean_interval, threshold = _branch(range(summary.kept), total, window, rules)
+    if not dense:  # the database's test has a margin: never here unless the summary is wrong
+        raise ValueError("a summary of a stream that is not dense must hold every bin")
+    pieces: list[Piece] = [(summary.first_point, summary.reach, _PRESENT)]
+    for b, before in summary.bins:
+        if b.first - before > threshold:
+            pieces.append((before, b.first, _GAP))
+        if b.count > 1:
+            ratio = (b.last - b.first) / b.count / mean_interval
+            if ratio > 1.0 and (rank := _level_rank(ratio, rules)) != _PRESENT:
+                pieces.append((b.first, b.last, rank))
+    pieces.append((window.start, window.stop, _BACKGROUND))
+    pieces.extend(_not_expected_pieces(deployments, window))
+    return _overlay(pieces, window, _deployment_cuts(deployments, window))
+
+
 def _deployment_cuts(deployments: Sequence[Deployment], window: Window) -> set[float]:
     """Deployment starts and stops strictly inside the window: rule 4 cuts spans there."""
     cuts = set()
@@ -221,8 +270,15 @@ def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], flo
     head = bisect_right(firsts, start)
     tail = bisect_left(firsts, stop, lo=head)
     kept = [b for b in kept[:head] if b.last > start] + kept[head:tail]
-    total = sum([b.count if start <= b.first and b.last <= stop else _points_inside(b, window) for b in kept])
-    return kept, total
+    inside = sum([b.count for b in kept if start <= b.first and b.last <= stop])
+    return kept, _total(inside, [b for b in kept if not (start <= b.first and b.last <= stop)], window)
+
+
+def _total(inside: int, partial: Sequence[Bin], window: Window) -> float:
+    """Rule 1's total count: the exact sum of the counts of the bins wholly inside the window, plus
+    the share inside of each bin reaching outside it, added in the rules' order (first, last,
+    count). The same arithmetic on both paths (summary_spans) gives the same float."""
+    return inside + sum([_points_inside(b, window) for b in sorted(partial, key=_BY_TIME)])
 
 
 def _points_inside(b: Bin, window: Window) -> float:
@@ -233,7 +289,7 @@ def _points_inside(b: Bin, window: Window) -> float:
     return b.count * inside / (b.last - b.first)
 
 
-def _branch(kept: list[Bin], total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
+def _branch(kept: Sequence[Any], total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
     """(dense?, mean_interval, threshold) of rule 1 and the branch test of rules 2 and 3."""
     length = window.stop - window.start
     threshold = length * rules.gap_threshold_fraction

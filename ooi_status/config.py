@@ -43,6 +43,7 @@ _NULLABLE_TYPES: dict[str, type] = {
     "HEALTH_MAX_HEARTBEAT_AGE": float,
     "SMTP_USERNAME": str,
     "SMTP_PASSWORD": str,
+    "AMQP_URL": str,
 }
 _CHOICES = {
     "AUTO_MIGRATE": ("sqlite", "always", "never"),
@@ -66,6 +67,13 @@ _POSITIVE = (
     "FLAP_CHANGES",
     "FLAP_WINDOW",
     "SMTP_PORT",
+    "PORT_COUNT_RAW_DAYS",
+    "PORT_COUNT_HOURLY_DAYS",
+    "PORT_COUNT_BATCH_SIZE",
+    "PORT_COUNT_BATCH_SECONDS",
+    "AMQP_RECONNECT_MAX",
+    "PORT_COUNT_UPKEEP_INTERVAL",
+    "PORT_COUNT_UPKEEP_BATCH",
 )
 
 

@@ -130,6 +130,9 @@ AVAILABILITY_EXCLUDED_METHOD_PREFIX = "bad"
 AVAILABILITY_CACHE_SECONDS = 60
 # Bins each API process keeps for repeated availability requests (~200 bytes each); 0 = off.
 AVAILABILITY_BIN_CACHE_ROWS = 100_000
+# On PostgreSQL, let the database do the per-bin part of the rules and return only the bins that
+# matter (same spans; less Python and transfer, more database CPU: measured slower on one 2-core host).
+AVAILABILITY_RULES_IN_DATABASE = False
 
 # --- Cassandra (STREAM_SOURCE = "cassandra") --------------------------------
 # Contact points of the Cassandra cluster.
@@ -158,6 +161,34 @@ API_KEYS = {}
 API_REQUIRE_KEY_FOR_READS = False
 # Seconds after which a monitor heartbeat is stale for /health; None = 3 × CHECK_INTERVAL.
 HEALTH_MAX_HEARTBEAT_AGE = None
+
+# --- API answers: kept by data revision, compressed -------------------------
+# Bytes of encoded list answers each API process keeps for the current data revision; 0 = none.
+API_ANSWER_CACHE_BYTES = 64 * 1024 * 1024
+# Answers smaller than this many bytes are sent uncompressed even to clients that accept gzip.
+API_GZIP_MIN_BYTES = 1024
+# gzip level of compressed answers (1 fastest .. 9 smallest).
+API_GZIP_LEVEL = 6
+
+# --- port-agent statistics (AMQP) -------------------------------------------
+# Broker of the port agents' byte counts (amqp://user:pass@host:5672/%2F); None = no consumer.
+AMQP_URL = None
+# Queue the monitor consumes port-agent statistics from; bad messages go to "<AMQP_QUEUE>.dead".
+AMQP_QUEUE = "port_agent_stats"
+# Days raw port counts are kept before they are rolled up into hourly sums.
+PORT_COUNT_RAW_DAYS = 7
+# Days hourly port-count sums are kept.
+PORT_COUNT_HOURLY_DAYS = 400
+# Most messages stored (and then acknowledged) in one transaction of the consumer.
+PORT_COUNT_BATCH_SIZE = 500
+# Seconds a partial batch waits for more messages before it is stored anyway.
+PORT_COUNT_BATCH_SECONDS = 0.5
+# Longest wait in seconds between reconnection attempts to the broker (backoff doubles from 1 s).
+AMQP_RECONNECT_MAX = 60.0
+# Seconds between retention passes (roll-up and pruning) of the port counts.
+PORT_COUNT_UPKEEP_INTERVAL = 600
+# Rows rolled up or pruned per transaction of a retention pass.
+PORT_COUNT_UPKEEP_BATCH = 5000
 
 # --- logging ---------------------------------------------------------------
 # Level of the ooi_status loggers (DEBUG, INFO, WARNING, ERROR).

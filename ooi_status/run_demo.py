@@ -10,7 +10,12 @@ migrates the monitor schema, loads the expected-intervals tables, then runs unti
   fresh API key for writes (printed once, valid while the demo runs);
 - a small stand-in for the OOI events service on NOTIFY_URL_ROOT:NOTIFY_URL_PORT (when that
   is this machine and the port is free) that accepts every status event with 201 and logs
-  it, so the outbox delivers as it would in production.
+  it, so the outbox delivers as it would in production;
+- when an AMQP broker answers (AMQP_URL, or RabbitMQ on this machine as guest), port agents
+  for the observatory's instruments that publish byte counts to AMQP_QUEUE every 10 s
+  (demo_ports.py: some with bytes whatever their streams do, some only while their streams
+  deliver, some silent), and the monitor consumes them, so the diagnosis of failed
+  instruments shows. Without a broker the demo runs without port statistics.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal) stops all three, each finishing what it
 was doing; should the demo process itself be killed, the monitor and gunicorn stop with it
@@ -36,7 +41,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect
 
-from ooi_status import commands, demo, migrate
+from ooi_status import commands, demo, demo_ports, migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases
 from ooi_status.keys import hash_api_key, new_api_key
@@ -54,6 +59,10 @@ HISTORY_DAYS = 1460
 
 def history_days(instruments: int) -> int:
     return max(60, min(HISTORY_DAYS, HISTORY_DAYS * 40 // max(instruments, 1)))
+
+
+#: The broker the demo tries when AMQP_URL is not set: RabbitMQ's defaults on this machine.
+LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 
 def prepare(settings: Settings, now: datetime, instruments: int = 40, seed: int = 7) -> dict[str, int]:
@@ -127,13 +136,30 @@ def run_live_monitor(seed: int) -> int:
     return cli.main([], before_check=live_step(seed))
 
 
-def child_environment(settings: Settings, key_hash: str) -> dict[str, str]:
+def start_port_agents(
+    settings: Settings, seed: int
+) -> tuple[demo_ports.PortAgentPublisher | None, str | None]:
+    """The demo's port agents and the broker's URL, when a broker answers; else (None, None)."""
+    url = settings.AMQP_URL or LOCAL_BROKER
+    if not demo_ports.broker_answers(url):
+        log.info("no AMQP broker answers at %s: the demo runs without port-agent statistics",
+                 mask_url(url))  # fmt: skip
+        return None, None
+    publisher = demo_ports.PortAgentPublisher(url, settings.AMQP_QUEUE, Databases(settings).metadata, seed)
+    publisher.start()
+    log.info("demo port agents publish to %s on %s", settings.AMQP_QUEUE, mask_url(url))
+    return publisher, url
+
+
+def child_environment(settings: Settings, key_hash: str, amqp_url: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["OOISTATUS_DATA_DIR"] = str(Path(settings.DATA_DIR).resolve())
     env["OOISTATUS_MONITOR_URL"] = settings.MONITOR_URL
     env["OOISTATUS_METADATA_URL"] = settings.METADATA_URL
     env["OOISTATUS_API_KEYS"] = json.dumps({**settings.API_KEYS, "demo": key_hash})
     env["PSYCOGREEN"] = "true"
+    if amqp_url:
+        env["OOISTATUS_AMQP_URL"] = amqp_url
     return env
 
 
@@ -231,8 +257,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prepared: {summary}; start the service with ooi_status_demo")
         return 0
     events = start_events_service(settings)
+    port_agents, amqp_url = start_port_agents(settings, args.seed)
     processes = start_processes(
-        child_environment(settings, hash_api_key(key)), f"0.0.0.0:{args.port}", args.workers, args.seed
+        child_environment(settings, hash_api_key(key), amqp_url),
+        f"0.0.0.0:{args.port}",
+        args.workers,
+        args.seed,
     )
     announce(settings, summary, args.port, key)
     stop = threading.Event()
@@ -253,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         stop_processes(processes)
         if events is not None:
             events.shutdown()
+        if port_agents is not None:
+            port_agents.stop()
     return status
 
 

@@ -4,6 +4,8 @@ Every database test runs twice: on SQLite (always) and on PostgreSQL. PostgreSQL
 fresh pair of databases per test session on OOISTATUS_TEST_POSTGRES (default
 postgresql+psycopg2://postgres@127.0.0.1:5432/postgres), dropped at the end. Without a
 server those tests skip with the reason shown, except under CI (CI set): then they fail.
+The AMQP tests follow the same rule for the RabbitMQ broker on OOISTATUS_TEST_AMQP (default
+amqp://guest:guest@127.0.0.1:5672/%2F): each test gets a queue of its own, deleted after.
 The monitor schema is always built by the Alembic migrations, never by create_all().
 """
 
@@ -29,6 +31,7 @@ from ooi_status.db import make_engine
 from ooi_status.model.metadata import MetadataBase
 from ooi_status.model.monitor import MonitorBase
 
+AMQP_TEST_URL = os.environ.get("OOISTATUS_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/%2F")
 PG_URL = os.environ.get("OOISTATUS_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -155,6 +158,8 @@ def monitor_db(
     url = request.getfixturevalue("pg_databases")["monitor"]
     engine = make_engine(url, settings)
     _truncate(engine, MonitorBase.metadata)
+    with engine.begin() as conn:  # the row the migration inserts, as in a freshly migrated schema
+        conn.execute(text("INSERT INTO data_revision (id, revision) VALUES (1, 1)"))
     yield DbHandle(url, engine)
     engine.dispose()
 
@@ -189,3 +194,36 @@ def metadata_db(empty_metadata_db: DbHandle, now: datetime) -> DbHandle:
 def db_settings(tmp_path: Path, monitor_db: DbHandle, empty_metadata_db: DbHandle) -> Settings:
     """Settings pointing at this test's two databases."""
     return _settings_for(tmp_path, MONITOR_URL=monitor_db.url, METADATA_URL=empty_metadata_db.url)
+
+
+# --- RabbitMQ: the real broker, a queue of its own per test --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    """The test broker's URL; skipped without a broker, failed under CI (like PostgreSQL)."""
+    import pika
+    import pika.exceptions
+
+    try:
+        pika.BlockingConnection(pika.URLParameters(AMQP_TEST_URL)).close()
+    except (pika.exceptions.AMQPError, OSError) as exc:
+        reason = f"RabbitMQ not reachable at {AMQP_TEST_URL}: {type(exc).__name__} {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI requires RabbitMQ: {reason}")
+        pytest.skip(reason)
+    return AMQP_TEST_URL
+
+
+@pytest.fixture
+def amqp_queue(amqp_url: str) -> Iterator[str]:
+    """A queue name no other test uses; the queue and its dead-letter queue are deleted after."""
+    import pika
+
+    name = f"ooistatus_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    channel = connection.channel()
+    for queue in (name, f"{name}.dead"):
+        channel.queue_delete(queue)
+    connection.close()

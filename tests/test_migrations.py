@@ -22,6 +22,10 @@ MONITOR_TABLES = {
     "pending_update",
     "monitor_heartbeat",
     "silence",
+    "port_count",
+    "port_count_hourly",
+    "port_agent",
+    "port_stats_rejection",
 }
 
 

@@ -37,7 +37,7 @@ def get(url: str, method: str = "GET", headers: dict[str, str] | None = None) ->
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-    except (urllib.error.URLError, ConnectionError):
+    except (urllib.error.URLError, ConnectionError, TimeoutError):  # a loaded machine answers late
         return 0, None
 
 
@@ -51,12 +51,12 @@ def wait_for(predicate, seconds: float = 60.0):
     return None
 
 
-@pytest.fixture
-def running_demo(tmp_path: Path):
+def _run_demo(tmp_path: Path, **settings: str):
     port, events_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("OOISTATUS_")}
     env.update(OOISTATUS_CHECK_INTERVAL="1", OOISTATUS_NOTIFY_INTERVAL="1", OOISTATUS_NOTIFY_OFFSET="0",
                OOISTATUS_NOTIFY_URL_PORT=str(events_port))  # fmt: skip
+    env.update({f"OOISTATUS_{name}": value for name, value in settings.items()})
     log = tmp_path / "demo.log"
     # The console script the README's first command runs, from this environment.
     script = Path(sys.executable).with_name("ooi_status_demo")
@@ -73,6 +73,17 @@ def running_demo(tmp_path: Path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def running_demo(tmp_path: Path):
+    # No broker: the demo runs without port-agent statistics (a closed port, never a shared queue).
+    yield from _run_demo(tmp_path, AMQP_URL="amqp://guest:guest@127.0.0.1:9/%2F")
+
+
+@pytest.fixture
+def demo_with_broker(tmp_path: Path, amqp_url: str, amqp_queue: str):
+    yield from _run_demo(tmp_path, AMQP_URL=amqp_url, AMQP_QUEUE=amqp_queue)
 
 
 def test_the_demo_serves_live_statuses_and_stops_cleanly(running_demo, tmp_path: Path):
@@ -157,3 +168,40 @@ def test_a_child_that_dies_is_named_and_stops_the_demo(running_demo):
     text = log.read_text()
     assert "the monitor exited with signal 9: stopping the demo" in text
     assert re.search(r"Z ERROR demo\[\d+\] ooi_status.demo: the monitor exited", text), text[-2000:]
+
+
+RECEIVING = re.compile(
+    r"port agent receiving \d+ B/s: data arrives but no particles are stored \(ingest or parser\)"
+)
+SILENT = re.compile(
+    r"no bytes from the port agent since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(instrument or communications\)"
+)
+
+
+def test_the_demo_publishes_port_statistics_and_the_diagnosis_follows_them(demo_with_broker, tmp_path: Path):
+    from ooi_status.config import load_settings
+    from ooi_status.db import make_engine
+    from ooi_status.demo_ports import instrument_streams, profiles
+
+    process, base, log = demo_with_broker
+    assert wait_for(lambda: get(f"{base}/health")[0] == 200, 90), log.read_text()
+    assert "demo port agents publish to" in log.read_text()
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'metadata.sqlite'}", load_settings(environ={}))
+    kinds = profiles(instrument_streams(engine))
+    engine.dispose()
+    reporting = sorted(refdes for refdes, kind in kinds.items() if kind != "none")
+
+    def counted() -> bool:
+        return all((get(f"{base}/instrument/{refdes}/port")[1] or {}).get("counts") for refdes in reporting)
+
+    assert wait_for(counted, 60), "every reporting port agent's counts stored by the monitor"
+    status, instruments = get(f"{base}/instrument")
+    assert status == 200
+    for refdes, item in instruments.items():
+        text = item["diagnosis"]
+        if item["overall"] not in ("degraded", "failed") or kinds[refdes] == "none":
+            assert text is None, (refdes, item["overall"], text)
+        elif kinds[refdes] == "ingest":
+            assert RECEIVING.fullmatch(text), text
+        else:
+            assert RECEIVING.fullmatch(text) or SILENT.fullmatch(text), text

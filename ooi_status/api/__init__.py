@@ -43,10 +43,11 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.extensions["ooi_status.databases"] = Databases(settings)
     logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)
 
-    from ooi_status.api import auth, coalesce, errors, metrics
+    from ooi_status.api import answers, auth, coalesce, errors, metrics
 
     errors.init_app(app)
     coalesce.init_app(app)
+    answers.init_app(app, settings.API_ANSWER_CACHE_BYTES)
     auth.init_app(app, settings)
     metrics.init_app(app)
     app.before_request(_refuse_nul_bytes)
@@ -64,6 +65,7 @@ def blueprints() -> list[Any]:
         expected,
         instruments,
         operations,
+        port,
         silences,
         streams,
         subscriptions,
@@ -80,6 +82,7 @@ def blueprints() -> list[Any]:
         availability.bp,
         web.bp,
         subscriptions.bp,
+        port.bp,
     ]
 
 
@@ -107,8 +110,14 @@ def _close_sessions(_exc: BaseException | None) -> None:
 
 def _refuse_nul_bytes() -> None:
     # A NUL byte can be in a URL but not in a PostgreSQL string: refuse it before it reaches one.
+    # One rule for every route: a query parameter given twice is a 400 (never first-wins).
     from ooi_status.api.errors import BadRequest
+    from ooi_status.api.validation import repeated_parameter
 
+    repeated = repeated_parameter(request.args)
+    if repeated is not None:
+        count = len(request.args.getlist(repeated))
+        raise BadRequest(f"{repeated}: given {count} times; give it at most once")
     for name, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
         if "\x00" in str(name) or "\x00" in str(value):
             raise BadRequest(f"{name}: NUL bytes are not allowed in parameters")

@@ -19,7 +19,15 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ooi_status.api.errors import BadRequest, NotFound
-from ooi_status.availability import Deployment, Rules, deployment_spans, resolve_window, stream_spans
+from ooi_status.availability import (
+    Deployment,
+    Rules,
+    Window,
+    deployment_spans,
+    resolve_window,
+    stream_spans,
+    summary_spans,
+)
 from ooi_status.availability_report import StreamTimeline, Timeline
 from ooi_status.config import Settings
 from ooi_status.db import Databases
@@ -127,13 +135,27 @@ class MetadataSources:
     bin_cache: BinCache
 
 
-def build_timeline(
-    query: AvailabilityQuery,
-    sources: MetadataSources,
-    settings: Settings,
-    now: datetime,
-) -> Timeline:
-    """Read the metadata of one instrument and compute its timeline (spec AVAILABILITY.md)."""
+@dataclass(frozen=True, slots=True)
+class TimelineInputs:
+    """What one request's timeline is computed from, bins aside: the deployments, the selected
+    streams' stream_metadata rows (count, first, last: the version of their bins) and the window."""
+
+    query: AvailabilityQuery
+    deployed: list[Deployment]
+    selected: list[StreamRow]
+    window: Window | None
+
+    def version(self) -> tuple[object, ...]:
+        """Everything the answer depends on but the bins, whose version is in ``selected``."""
+        rows = tuple(tuple(row) for row in self.selected)
+        window = None if self.window is None else (self.window.start, self.window.stop)
+        return (self.query, tuple(self.deployed), rows, window)
+
+
+def read_inputs(
+    query: AvailabilityQuery, sources: MetadataSources, settings: Settings, now: datetime
+) -> TimelineInputs:
+    """Read the deployments and stream rows of one instrument and resolve the window (two reads)."""
     now_ntp = datetime_to_ntp(now)
     start, stop = _requested_window(query, now_ntp)
     streams, deployments = sources.streams, sources.deployments
@@ -152,19 +174,35 @@ def build_timeline(
     )
     # The instrument's earliest point, over all its streams: every filter draws the same window.
     earliest = min((row.first for row in every_stream if row.first is not None), default=None)
-    window = resolve_window(deployed, start, stop, now_ntp, earliest)
+    return TimelineInputs(query, deployed, selected, resolve_window(deployed, start, stop, now_ntp, earliest))
+
+
+def build_timeline(
+    query: AvailabilityQuery,
+    sources: MetadataSources,
+    settings: Settings,
+    now: datetime,
+) -> Timeline:
+    """Read the metadata of one instrument and compute its timeline (spec AVAILABILITY.md)."""
+    return compute_timeline(read_inputs(query, sources, settings, now), sources, settings)
+
+
+def compute_timeline(inputs: TimelineInputs, sources: MetadataSources, settings: Settings) -> Timeline:
+    """The timeline from its inputs: the bins are read (or summarised by PostgreSQL) here."""
+    refdes, deployed, selected, window = inputs.query.refdes, inputs.deployed, inputs.selected, inputs.window
+    streams = sources.streams
     if window is None:
         return Timeline(refdes, None, [], [StreamTimeline(row.method, row.stream, []) for row in selected])
-    bins = sources.bin_cache.bins(streams, refdes, selected, window.start, window.stop) if selected else {}
     rules = Rules.from_settings(settings)
-    rows = [
-        StreamTimeline(
-            row.method,
-            row.stream,
-            stream_spans(bins.get((row.method, row.stream), ()), deployed, window, rules),
-        )
-        for row in selected
-    ]
+    keys = [(row.method, row.stream) for row in selected]
+    summarise = getattr(streams, "summaries", None) if settings.AVAILABILITY_RULES_IN_DATABASE else None
+    found = summarise(refdes, keys, window, rules) if summarise is not None and keys else None
+    if found is not None:  # PostgreSQL did the per-bin part of the rules
+        spans = {key: summary_spans(found.get(key), deployed, window, rules) for key in keys}
+    else:
+        bins = sources.bin_cache.bins(streams, refdes, selected, window.start, window.stop) if keys else {}
+        spans = {key: stream_spans(bins.get(key, ()), deployed, window, rules) for key in keys}
+    rows = [StreamTimeline(method, stream, spans[(method, stream)]) for method, stream in keys]
     return Timeline(refdes, window, deployment_spans(deployed, window), rows)
 
 

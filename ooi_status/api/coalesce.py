@@ -2,10 +2,9 @@
 
 A status list of 12,000 streams costs a worker ~100 ms of CPU; when 30 clients ask for the
 same list at once, computing it 30 times only makes all of them wait longer. Here the first
-request for a URL (the leader) computes the response body; requests for the same URL arriving
-while it works wait for it and answer the same bytes. Nothing is kept afterwards: the next
-request computes afresh, so an answer is never older than the read that was already under
-way when the request came in.
+request for a key (the leader) computes the response body; requests for the same key arriving
+while it works wait for it and answer the same bytes. Nothing is kept here afterwards
+(ooi_status.api.answers keeps bodies, by data revision, which is part of the key).
 
 A write accepted by this process starts a new generation: reads arriving after it never join
 a computation that began before it. (A write through another worker is seen by the next
@@ -19,9 +18,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, current_app
 
 #: Longest a follower waits for the leader before computing on its own (seconds).
 FOLLOWER_WAIT = 30.0
@@ -74,12 +72,10 @@ def init_app(app: Flask) -> None:
     app.extensions["ooi_status.coalescer"] = Coalescer()
 
 
+def coalescer() -> Coalescer:
+    """This app's (this worker's) coalescer."""
+    return current_app.extensions["ooi_status.coalescer"]
+
+
 def invalidate() -> None:
-    current_app.extensions["ooi_status.coalescer"].invalidate()
-
-
-def shared_json(build: Callable[[], Any]) -> Response:
-    """A JSON response for this URL, its body shared with identical requests under way."""
-    coalescer: Coalescer = current_app.extensions["ooi_status.coalescer"]
-    body = coalescer.run(request.full_path, lambda: current_app.json.dumps(build()).encode())
-    return current_app.response_class(body, mimetype="application/json")
+    coalescer().invalidate()

@@ -67,7 +67,7 @@ def heartbeat_check(engine: Callable[[], Engine], max_age: float, now: datetime)
         "last_round": format_timestamp(beat.started_at),
         "age": round(age, 3),
         "max_age": max_age,
-        "duration": beat.duration,
+        "duration": round(beat.duration, 3),
         "streams_checked": beat.streams_checked,
     }
     if age > max_age:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.api import queries
 from ooi_status.api.errors import BadRequest, Conflict
 from ooi_status.api.validation import read_json_object
@@ -99,7 +100,9 @@ def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any])
             update(DS).where(DS.id == stream_id, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
         ).rowcount
         found = queries.stream(session, stream_id)  # NotFound for an unknown id
-        if not written:
+        if written:
+            revision.bump(session)
+        else:
             status = found.rows[0].status
             raise Conflict(
                 f"stream {stream_id} is {status}: only a failed or degraded stream can be acknowledged"
@@ -116,6 +119,7 @@ def acknowledge_instrument(session: Session, refdes: str, values: dict[str, Any]
         written = session.execute(statement).rowcount
         if not written:
             raise Conflict(f"instrument {refdes} has no failed or degraded stream to acknowledge")
+        revision.bump(session)
         found = queries.instrument(session, refdes_id)
     log.info("%d stream(s) of %s acknowledged by %s", written, found.refdes, values["acknowledged_by"])
     return found

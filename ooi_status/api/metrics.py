@@ -25,12 +25,13 @@ from datetime import datetime
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ooi_status import port_store
 from ooi_status.db import Databases, first_line
 from ooi_status.model.monitor import (
     DEAD,
@@ -43,6 +44,7 @@ from ooi_status.model.monitor import (
     ReferenceDesignator,
     sink_kind,
 )
+from ooi_status.port_counts import REASONS
 from ooi_status.status import Status, rollup
 from ooi_status.times import utcnow
 
@@ -85,6 +87,7 @@ class MonitorCollector:
             yield from self._rounds(session, now)
             yield self._outbox(session)
             yield self._messages(session)
+            yield self._port_stats_rejected(session)
 
     def _streams(self, session: Session) -> Metric:
         counts = dict(
@@ -142,7 +145,8 @@ class MonitorCollector:
             labels=["refdes", "method", "stream"],
         )
         for refdes, method, stream, last in rows:
-            family.add_metric([refdes, method, stream], max(0.0, (now - last).total_seconds()))
+            if last is not None:  # the query leaves them out; the column is nullable
+                family.add_metric([refdes, method, stream], max(0.0, (now - last).total_seconds()))
         return family
 
     def _rounds(self, session: Session, now: datetime) -> Iterator[Metric]:
@@ -199,6 +203,18 @@ class MonitorCollector:
         for kind in MESSAGE_KINDS:
             for label in MESSAGE_STATES:
                 family.add_metric([kind, label], counts.get((kind, label), 0))
+        return family
+
+    def _port_stats_rejected(self, session: Session) -> Metric:
+        # Counted by the monitor's consumer in the monitor schema, so every worker reports the same totals.
+        counts = port_store.rejection_counts(session)
+        family = CounterMetricFamily(
+            "ooi_status_port_stats_rejected",
+            "Port-agent statistics messages dead-lettered by the monitor, by reason",
+            labels=["reason"],
+        )
+        for reason in REASONS:
+            family.add_metric([reason], counts.get(reason, 0))
         return family
 
 

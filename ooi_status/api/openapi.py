@@ -89,6 +89,34 @@ def _write(
     return operation
 
 
+def _paging(what: str) -> list[dict[str, Any]]:
+    return [
+        _query(
+            "limit",
+            f"{what} per page (1-1000; absent or empty: 100, or no paging when offset is absent too)",
+            anyOf=[{"type": "integer", "minimum": 1, "maximum": 1000}, EMPTY],
+        ),
+        _query(
+            "offset",
+            f"{what} to skip (absent or empty: 0)",
+            anyOf=[{"type": "integer", "minimum": 0, "maximum": 2147483647}, EMPTY],
+        ),
+    ]
+
+
+ETAG_HEADERS = {
+    "ETag": {"description": "weak validator: data revision and query", "schema": {"type": "string"}},
+    "Vary": {"description": "Accept-Encoding", "schema": {"type": "string"}},
+}
+
+
+def _list(summary: str, ok: dict[str, Any], params: list[dict[str, Any]], *errors: str) -> dict[str, Any]:
+    """A list answered by data revision: ETag, 304 to a matching If-None-Match, gzip when accepted."""
+    operation = _read(summary, {**ok, "headers": ETAG_HEADERS}, params, *errors)
+    operation["responses"]["304"] = {"description": "not modified: If-None-Match matched the ETag"}
+    return operation
+
+
 def _created(summary: str, ok: dict[str, Any], params: list[dict[str, Any]], body: str) -> dict[str, Any]:
     operation = _write(summary, ok, params, body)
     operation["responses"] = {
@@ -105,8 +133,18 @@ STREAM_FILTERS = [
     _query("method", SUBSTRING.format("delivery method")),
     _query("stream", SUBSTRING.format("stream name")),
 ]
-STATUS_FILTER = "exact status of the {}: " + ", ".join(STATUS_ENUM) + " (empty: no filter)"
-STATUS_FILTER_VALUES = [*STATUS_ENUM, ""]
+STATUS_FILTER = "status of the {}, in any case: " + ", ".join(STATUS_ENUM) + " (empty: no filter)"
+
+
+def any_case(values: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """An enumeration as the API takes every one (case-insensitive; empty: absent): a pattern."""
+    spellings = (
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in v) for v in values
+    )
+    return {"type": "string", "pattern": "^(" + "|".join(spellings) + ")?$"}
+
+
+STATUS_SCHEMA = any_case(STATUS_ENUM)
 EXPECTED_ID = _path("expected_id", "expected stream id")
 DEPLOYED_ID = _path("deployed_id", "deployed stream id")
 STREAM_ID = _path("stream_id", "deployed stream id")
@@ -182,10 +220,13 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/available/{refdes}": {"get": AVAILABLE},
     "/expected": {
-        "get": _read(
+        "get": _list(
             "Expected streams (defaults per stream name and method)",
             _json(ref("ExpectedStreamList"), "expected streams by id"),
-            [_query("method", "delivery method, exact"), _query("stream", "stream name, exact")],
+            [
+                _query("method", SUBSTRING.format("delivery method")),
+                _query("stream", SUBSTRING.format("stream name")),
+            ],
         )
     },
     "/expected/{expected_id}": {
@@ -209,12 +250,13 @@ PATHS: dict[str, dict[str, Any]] = {
         ),
     },
     "/stream": {
-        "get": _read(
+        "get": _list(
             "Status of deployed streams",
-            _json(ref("StreamList"), "matching deployed streams by id"),
+            _json({"anyOf": [ref("StreamList"), ref("StreamPage")]}, "matching deployed streams by id"),
             [
                 *STREAM_FILTERS,
-                _query("status", STATUS_FILTER.format("stream"), type="string", enum=STATUS_FILTER_VALUES),
+                _query("status", STATUS_FILTER.format("stream"), **STATUS_SCHEMA),
+                *_paging("streams"),
             ],
         )
     },
@@ -226,7 +268,7 @@ PATHS: dict[str, dict[str, Any]] = {
         "put": _write("Track a stream again (overrides cleared)", DEPLOYED, [STREAM_ID])
     },
     "/stream/{stream_id}/history": {
-        "get": _read(
+        "get": _list(
             "Status changes of one stream, newest first, by pages",
             _json(ref("StatusHistory"), "one page"),
             [
@@ -246,17 +288,16 @@ PATHS: dict[str, dict[str, Any]] = {
         )
     },
     "/instrument": {
-        "get": _read(
+        "get": _list(
             "Streams grouped by instrument with the rollup status",
-            _json(ref("InstrumentMap"), "instruments by reference designator"),
+            _json(
+                {"anyOf": [ref("InstrumentMap"), ref("InstrumentPage")]},
+                "instruments by reference designator",
+            ),
             [
                 *STREAM_FILTERS,
-                _query(
-                    "status",
-                    STATUS_FILTER.format("instrument (rollup)"),
-                    type="string",
-                    enum=STATUS_FILTER_VALUES,
-                ),
+                _query("status", STATUS_FILTER.format("instrument (rollup)"), **STATUS_SCHEMA),
+                *_paging("instruments"),
             ],
         )
     },
@@ -304,6 +345,39 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/instrument/{refdes}/port": {
+        "get": {
+            "summary": "Port-agent byte counts of one instrument (raw within 7 days, hourly beyond)",
+            "parameters": [
+                _path("refdes", "reference designator, or the instrument's numeric id", TEXT),
+                _query(
+                    "start_time",
+                    "start of the window, ISO 8601 (default: 24 hours before stop_time)",
+                    format="date-time",
+                    type="string",
+                ),  # fmt: skip
+                _query(
+                    "stop_time",
+                    "end of the window, ISO 8601 (default: now)",
+                    format="date-time",
+                    type="string",
+                ),
+                _query("format", "response format", type="string", enum=["json", "csv"]),
+            ],
+            "security": READ_SECURITY,
+            "responses": {
+                "200": {
+                    "description": "one row per stored count; CSV: one header line "
+                    "time,bytes,seconds,bytes_per_second",
+                    "content": {
+                        JSON: {"schema": ref("PortCounts")},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                **_errors("400", "401", "403", "404", "503"),
+            },
+        }
+    },
     "/health": {
         "get": {
             "summary": "Both databases answer and the monitor's check round is recent",
@@ -338,6 +412,102 @@ PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
+#: Names a generated client gives the operations; a route not listed gets one made from its path.
+OPERATION_IDS = {
+    ("/", "get"): "getFleetPage",
+    ("/ui/instrument/{refdes}", "get"): "getInstrumentPage",
+    ("/available/{refdes}", "get"): "getAvailability",
+    ("/expected", "get"): "listExpectedStreams",
+    ("/expected/{expected_id}", "get"): "getExpectedStream",
+    ("/expected/{expected_id}", "patch"): "updateExpectedStream",
+    ("/deployed/{deployed_id}", "get"): "getDeployedStream",
+    ("/deployed/{deployed_id}", "patch"): "updateDeployedStream",
+    ("/stream", "get"): "listStreams",
+    ("/stream/{stream_id}", "get"): "getStream",
+    ("/stream/{stream_id}/disable", "put"): "disableStream",
+    ("/stream/{stream_id}/enable", "put"): "enableStream",
+    ("/stream/{stream_id}/history", "get"): "getStreamHistory",
+    ("/instrument", "get"): "listInstruments",
+    ("/instrument/{refdes_id}", "get"): "getInstrument",
+    ("/instrument/{refdes}/disable", "put"): "disableInstrument",
+    ("/instrument/{refdes}/enable", "put"): "enableInstrument",
+    ("/health", "get"): "getHealth",
+    ("/metrics", "get"): "getMetrics",
+    ("/openapi.json", "get"): "getOpenApiDocument",
+    ("/silence", "get"): "listSilences",
+    ("/silence", "post"): "createSilence",
+    ("/silence/{silence_id}", "delete"): "endSilence",
+    ("/ui/notifications", "get"): "getNotificationsPage",
+    ("/subscription", "get"): "listSubscriptions",
+    ("/subscription", "post"): "createSubscription",
+    ("/subscription/{subscription_id}", "delete"): "deleteSubscription",
+    ("/subscription/{subscription_id}/test", "post"): "testSubscription",
+}
+#: Tags by first path segment; any other segment is its own tag.
+TAGS = {
+    "": "pages",
+    "ui": "pages",
+    "available": "availability",
+    "expected": "expected streams",
+    "deployed": "deployed streams",
+    "stream": "streams",
+    "instrument": "instruments",
+    "health": "operations",
+    "metrics": "operations",
+    "openapi.json": "operations",
+    "silence": "silences",
+    "subscription": "subscriptions",
+}
+TAG_DESCRIPTIONS = {
+    "pages": "The web page for people",
+    "availability": "Data-availability timelines from bin metadata",
+    "expected streams": "Default rate and intervals per stream name and method",
+    "deployed streams": "One stream of one instrument, with its overrides",
+    "streams": "Status of deployed streams",
+    "instruments": "Streams grouped by instrument, with the rollup status",
+    "operations": "Health, metrics and this document",
+    "silences": "Silences and maintenance windows",
+    "subscriptions": "E-mail and chat notifications for people",
+}
+
+
+def operation_id(path: str, method: str) -> str:
+    """The listed name, else one made from the method and the path: ``get /report/uptime`` →
+    ``getReportUptime``, ``delete /silence/{id}`` → ``deleteSilenceById``."""
+    if (path, method) in OPERATION_IDS:
+        return OPERATION_IDS[(path, method)]
+    words = []
+    for part in path.strip("/").split("/"):
+        if part.startswith("{"):
+            words.append("By" + part.strip("{}").title().replace("_", ""))
+        elif part:
+            words.append(re.sub(r"[^A-Za-z0-9]+", " ", part).title().replace(" ", ""))
+    return method.lower() + "".join(words)
+
+
+def tag(path: str) -> str:
+    first = path.strip("/").split("/")[0]
+    return TAGS.get(first, first)
+
+
+def _tags(paths: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
+    """Every tag in use, described (a tag of a route not in TAGS is named after its first segment)."""
+    used = {tag(path) for path in paths}
+    names = [name for name in TAG_DESCRIPTIONS if name in used] + sorted(used - TAG_DESCRIPTIONS.keys())
+    return [{"name": name, "description": TAG_DESCRIPTIONS.get(name, name)} for name in names]
+
+
+def _named(paths: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The paths with an operationId and a tag on every operation."""
+    return {
+        path: {
+            method: {"operationId": operation_id(path, method), "tags": [tag(path)], **operation}
+            for method, operation in item.items()
+        }
+        for path, item in paths.items()
+    }
+
+
 _RULE_ARG = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
 
@@ -356,7 +526,8 @@ def document() -> dict[str, Any]:
             'Every error is JSON: {"error": code, "message": text}. Writes need an API key; '
             "reads too when the server requires it.",
         },
-        "paths": PATHS,
+        "tags": _tags(PATHS),
+        "paths": _named(PATHS),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {
@@ -372,9 +543,10 @@ def document() -> dict[str, Any]:
 SILENCE_ID = _path("silence_id", "silence id")
 SILENCE = _json(ref("Silence"), "the silence")
 SILENCED_FILTER = _query(
-    "silenced", "true: only silenced; false: only not silenced (empty: no filter)", type="string",
-    enum=["true", "false", "TRUE", "FALSE", "True", "False", ""],
-)  # fmt: skip
+    "silenced",
+    "true: only silenced; false: only not silenced (empty: no filter)",
+    **any_case(["true", "false"]),
+)
 for _listing in ("/stream", "/instrument"):
     PATHS[_listing]["get"]["parameters"].append(SILENCED_FILTER)
 
@@ -387,7 +559,7 @@ PATHS["/silence"] = {
     "get": _read(
         "Active and upcoming silences (with all=true, ended ones too)",
         _json(ref("SilenceList"), "silences by start"),
-        [_query("all", "true: include ended silences", type="string", enum=["true", "false", ""])],
+        [_query("all", "true: include ended silences", **any_case(["true", "false"]))],
     ),
     "post": _create_silence,
 }

@@ -67,6 +67,15 @@ _INSTRUMENT = _object(
             "description": "worst status of the streams listed",
         },
         "status": {"type": "array", "items": ref("DeployedStream")},
+        "diagnosis": nullable(
+            {
+                "type": "string",
+                "example": "no bytes from the port agent since 2026-12-01 10:02:11 "
+                "(instrument or communications)",
+            },
+            "where the data stops, from the port agent's byte counts, for a degraded or failed "
+            "instrument; null otherwise or without port statistics",
+        ),
     }
 )
 _HISTORY_ENTRY = _object(
@@ -143,6 +152,13 @@ _AVAILABILITY_MEASURE = _object(
     }
 )
 
+_PAGE = {
+    "total": {"type": "integer", "minimum": 0, "description": "entries matching, over every page"},
+    "limit": {"type": "integer", "minimum": 1},
+    "offset": {"type": "integer", "minimum": 0},
+    "next": nullable({"type": "string"}, "URL of the next page; null on the last page"),
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -162,6 +178,14 @@ SCHEMAS: dict[str, Any] = {
         "description": "reference designator → instrument",
         "additionalProperties": ref("Instrument"),
     },
+    "StreamPage": _object(
+        {"status": {"type": "array", "items": ref("DeployedStream")}, **_PAGE},
+        description="one page of /stream (limit or offset given)",
+    ),
+    "InstrumentPage": _object(
+        {"instruments": ref("InstrumentMap"), **_PAGE},
+        description="one page of /instrument (limit or offset given), instruments by reference designator",
+    ),
     "StatusChange": _HISTORY_ENTRY,
     "StatusHistory": _HISTORY,
     "Health": _object(
@@ -176,6 +200,26 @@ SCHEMAS: dict[str, Any] = {
                 },
                 ["monitor_database", "metadata_database", "monitor_heartbeat"],
             ),
+        }
+    ),
+    "PortCounts": _object(
+        {
+            "reference_designator": {"type": "string", "example": "CE01ISSM-MFD35-04-ADCPTM000"},
+            "start_time": TIMESTAMP,
+            "stop_time": TIMESTAMP,
+            "counts": {
+                "type": "array",
+                "description": "raw counts (time = end of the count) within PORT_COUNT_RAW_DAYS, "
+                "hourly sums (time = start of the hour) beyond, by time",
+                "items": _object(
+                    {
+                        "time": TIMESTAMP,
+                        "bytes": {"type": "integer", "minimum": 0, "description": "bytes received"},
+                        "seconds": {"type": "number", "minimum": 0, "description": "seconds counted"},
+                        "bytes_per_second": {"type": "number", "minimum": 0},
+                    }
+                ),
+            },
         }
     ),
     "Availability": _object({"availability": {"type": "array", "items": _AVAILABILITY_MEASURE}}),

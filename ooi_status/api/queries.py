@@ -9,15 +9,17 @@ column tuples, not ORM objects, so 12,000 of them load in milliseconds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
+from ooi_status import port_store
 from ooi_status.api.errors import NotFound
-from ooi_status.api.validation import StreamFilter
+from ooi_status.api.validation import Page, StreamFilter
+from ooi_status.diagnosis import DIAGNOSED, diagnose
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import SilenceRule, by_prefix, candidates, in_force, silence_for
@@ -50,6 +52,7 @@ class Instrument:
     refdes: str
     overall: str
     streams: StreamList
+    diagnosis: str | None = None  # where the data stops (ooi_status.diagnosis), set by diagnosed()
 
     @property
     def silenced(self) -> SilenceRule | None:
@@ -155,6 +158,14 @@ def streams(session: Session, where: StreamFilter) -> StreamList:
     return _silenced_only(_with_expected(session, rows), where.silenced)
 
 
+def stream_page(session: Session, where: StreamFilter, page: Page) -> tuple[StreamList, int]:
+    """One page of the deployed streams matching the filter, by id, and how many match in all."""
+    query = _filtered(_stream_select(), where)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(_DS.id).limit(page.limit).offset(page.offset)).all()
+    return _with_expected(session, rows), total
+
+
 def stream(session: Session, stream_id: int) -> StreamList:
     """One deployed stream (a list of one); NotFound when there is none with this id."""
     rows = session.execute(_stream_select().where(_DS.id == stream_id)).all()
@@ -205,6 +216,15 @@ def instrument(session: Session, refdes_id: int) -> Instrument:
     return Instrument(name, rollup(row.status for row in rows), _with_expected(session, rows))
 
 
+def diagnosed(session: Session, items: list[Instrument], now: datetime, window: float) -> list[Instrument]:
+    """The instruments with their diagnosis: port summaries read once, for the degraded and failed."""
+    names = [item.refdes for item in items if item.overall in DIAGNOSED]
+    summaries = port_store.port_summaries(session, names, now, window) if names else {}
+    return [
+        replace(item, diagnosis=diagnose(item.overall, summaries.get(item.refdes), now)) for item in items
+    ]
+
+
 def refdes_id(session: Session, refdes: str) -> int:
     """The id of an instrument named ``refdes`` (or given by its numeric id); NotFound otherwise."""
     if refdes.isascii() and refdes.isdigit():
@@ -218,11 +238,12 @@ def refdes_id(session: Session, refdes: str) -> int:
 
 
 def expected_streams(session: Session, method: str | None, name: str | None) -> Sequence[ExpectedStream]:
+    """Expected streams by id; ``method`` and ``name`` match as on /stream (case-insensitive substrings)."""
     query = select(ES).order_by(ES.id)
     if method:
-        query = query.where(ES.method == method)
+        query = query.where(ES.method.icontains(method, autoescape=True))
     if name:
-        query = query.where(ES.name == name)
+        query = query.where(ES.name.icontains(name, autoescape=True))
     return session.scalars(query).all()
 
 

@@ -1,6 +1,8 @@
 """The JSON shape of every object the API returns: one function per object (API.md).
 
-Timestamps are UTC ``YYYY-MM-DD HH:MM:SS`` or null. Keys beyond API.md's shapes
+Timestamps are UTC ``YYYY-MM-DD HH:MM:SS`` or null. Floats are rounded to what they mean:
+durations in seconds to the millisecond, measured rates to six significant digits; values an
+operator set (``expected_rate``) are given back as set. Keys beyond API.md's shapes
 (``last_data_time``, ``measured_rate``, ``expected_stream.id`` is documented) are additions,
 never renames.
 """
@@ -11,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ooi_status.api.queries import HistoryPage, Instrument, StreamList
+from ooi_status.api.validation import ListQuery
 from ooi_status.model.monitor import ExpectedStream, Silence, StatusHistory
 from ooi_status.silences import SilenceRule, state
 from ooi_status.times import format_timestamp
@@ -18,6 +21,17 @@ from ooi_status.times import format_timestamp
 
 def timestamp(moment: datetime | None) -> str | None:
     return None if moment is None else format_timestamp(moment)
+
+
+def seconds(value: float | None) -> float | None:
+    """Seconds to the millisecond: a duration's float noise is not information."""
+    return None if value is None else round(value, 3)
+
+
+def rate(value: float | None) -> float | None:
+    """A measured rate (particles per second) to six significant digits, as it is measured: from
+    the change of a count over a rate window of minutes."""
+    return None if value is None else float(f"{value:.6g}")
 
 
 def expected_stream(item: ExpectedStream) -> dict[str, Any]:
@@ -58,7 +72,7 @@ def deployed_stream(
         "status": row.status,
         "status_time": stamp(row.status_time),
         "last_data_time": stamp(row.last_data_time),
-        "measured_rate": row.measured_rate,
+        "measured_rate": rate(row.measured_rate),
         "silenced": silence_mark(silence),
         "flapping": row.flapping_since is not None,
         "acknowledged": acknowledged(row, stamp),
@@ -105,11 +119,13 @@ def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
 
 
 def instrument(item: Instrument) -> dict[str, Any]:
-    """``{"overall": status, "status": [deployed streams], "silenced": silence or null}``."""
+    """``{"overall": status, "status": [deployed streams], "silenced": silence or null,
+    "diagnosis": text or null}``."""
     return {
         "overall": item.overall,
         "status": deployed_streams(item.streams),
         "silenced": silence_mark(item.silenced),
+        "diagnosis": item.diagnosis,
     }
 
 
@@ -139,7 +155,7 @@ def history_entry(entry: StatusHistory) -> dict[str, Any]:
         "old_status": entry.old_status,
         "new_status": entry.new_status,
         "changed_at": timestamp(entry.changed_at),
-        "elapsed": entry.elapsed,
+        "elapsed": seconds(entry.elapsed),
         "note": entry.note,
     }
 
@@ -152,5 +168,17 @@ def history_page(page: HistoryPage, next_url: str | None) -> dict[str, Any]:
         "total": page.total,
         "limit": page.limit,
         "offset": page.offset,
+        "next": next_url,
+    }
+
+
+def paged(name: str, items: Any, total: int, query: ListQuery, next_url: str | None) -> dict[str, Any]:
+    """A page of a list: ``{name: items, "total", "limit", "offset", "next"}`` (as history pages)."""
+    assert query.page is not None
+    return {
+        name: items,
+        "total": total,
+        "limit": query.page.limit,
+        "offset": query.page.offset,
         "next": next_url,
     }

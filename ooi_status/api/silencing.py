@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.api.errors import BadRequest, Conflict, NotFound
 from ooi_status.model.monitor import ExpectedStream, ReferenceDesignator, Silence
 from ooi_status.times import format_timestamp, parse_iso_timestamp
@@ -124,6 +125,8 @@ def create(session: Session, wanted: NewSilence, created_by: str, now: datetime)
             ends_at=wanted.ends_at, reason=wanted.reason, created_by=created_by, created_at=now,
         )  # fmt: skip
         session.add(item)
+        session.flush()
+        revision.bump(session)  # the listed streams' "silenced" may change
     log.info("silence %d by %s: %s until %s", item.id, created_by, wanted.refdes, wanted.ends_at)
     return item
 
@@ -150,6 +153,7 @@ def end(session: Session, silence_id: int, now: datetime) -> Silence:
         if item.starts_at > now:
             values["starts_at"] = now
         session.execute(update(Silence).where(Silence.id == silence_id).values(values))
+        revision.bump(session)
         session.refresh(item)
     log.info("silence %d ended early", silence_id)
     return item

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from werkzeug.datastructures import MultiDict
 
 from ooi_status.api.errors import BadRequest
 from ooi_status.status import Status
@@ -118,20 +120,45 @@ class StreamFilter:
     silenced: bool | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """``limit`` entries from ``offset`` on."""
+
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A list request: its filter, and a page when ``limit`` or ``offset`` is given (else None)."""
+
+    where: StreamFilter
+    page: Page | None
+
+
 def _text_arg(args: Mapping[str, str], name: str) -> str | None:
     value = args.get(name, "")
     return value if value else None
 
 
+def enum_arg(args: Mapping[str, str], name: str, choices: Sequence[str]) -> str | None:
+    """An enumerated parameter, matched case-insensitively and returned as spelled in ``choices``;
+    absent or empty is None, anything else a 400 naming the parameter and the choices."""
+    value = _text_arg(args, name)
+    if value is None:
+        return None
+    for choice in choices:
+        if choice.casefold() == value.casefold():
+            return choice
+    raise BadRequest(f"{name}: unknown value {value!r}; use one of {', '.join(choices)}")
+
+
 def stream_filter(args: Mapping[str, str]) -> StreamFilter:
-    status = _text_arg(args, "status")
-    if status is not None and status not in STATUSES:
-        raise BadRequest(f"status: unknown status {status!r}; use one of {', '.join(STATUSES)}")
     return StreamFilter(
         _text_arg(args, "refdes"),
         _text_arg(args, "method"),
         _text_arg(args, "stream"),
-        status,
+        enum_arg(args, "status", STATUSES),
         boolean_arg(args, "silenced"),
     )
 
@@ -144,9 +171,23 @@ def boolean_arg(args: Mapping[str, str], name: str) -> bool | None:
     return None if not value else value == "true"
 
 
+def list_query(args: Mapping[str, str]) -> ListQuery:
+    """Filters and optional paging of /stream and /instrument."""
+    given = any(args.get(name) for name in ("limit", "offset"))
+    return ListQuery(stream_filter(args), Page(*paging(args)) if given else None)
+
+
 def expected_filter(args: Mapping[str, str]) -> tuple[str | None, str | None]:
-    """Filters of /expected: method and stream name, exact."""
+    """Filters of /expected: method and stream name, matched as /stream matches them."""
     return _text_arg(args, "method"), _text_arg(args, "stream")
+
+
+def repeated_parameter(args: MultiDict[str, str]) -> str | None:
+    """The first query parameter given more than once, if any (every route refuses them)."""
+    for name, values in args.lists():
+        if len(values) > 1:
+            return name
+    return None
 
 
 def _int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -160,7 +201,7 @@ def _int_arg(args: Mapping[str, str], name: str, default: int, low: int, high: i
 
 
 def paging(args: Mapping[str, str]) -> tuple[int, int]:
-    """``limit`` (1–1000, default 100) and ``offset`` (≥ 0, default 0) of a history page; empty is absent."""
+    """``limit`` (1–1000, default 100) and ``offset`` (≥ 0, default 0) of a page; empty is absent."""
     limit = _int_arg(args, "limit", DEFAULT_HISTORY_LIMIT, 1, MAX_HISTORY_LIMIT)
     offset = _int_arg(args, "offset", 0, 0, MAX_INT32)
     return limit, offset

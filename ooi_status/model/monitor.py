@@ -215,3 +215,74 @@ class NotifyState(MonitorBase):
     __tablename__ = "notify_state"
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[datetime]
+
+
+# --- data revision (ooi_status.revision) ----------------------------------------------------------
+
+
+class DataRevision(MonitorBase):
+    """One row: a number that every committed change of what the API lists moves forward.
+
+    Written in the same transaction as the change (ooi_status.revision.bump), so a reader that
+    sees a revision sees every change committed before it; the API keys its cached answers and
+    ETags on it.
+    """
+
+    __tablename__ = "data_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- port-agent statistics ---------------------------------------------------------------------
+
+
+class PortCount(MonitorBase):
+    """One byte count of a port agent: ``elapsed`` seconds ending at ``end_time`` (kept raw a week).
+
+    Unique on (refdes, end_time): a message delivered twice is stored once.
+    """
+
+    __tablename__ = "port_count"
+    __table_args__ = (
+        UniqueConstraint("refdes", "end_time"),
+        Index("ix_port_count_end_time", "end_time"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    refdes: Mapped[str] = mapped_column(String(100))
+    end_time: Mapped[datetime]
+    elapsed: Mapped[float] = mapped_column(Float)
+    bytes_in: Mapped[int] = mapped_column(BigInteger)
+    bytes_out: Mapped[int] = mapped_column(BigInteger)
+    adds: Mapped[int] = mapped_column(BigInteger)
+    clients: Mapped[int] = mapped_column(Integer)
+
+
+class PortCountHourly(MonitorBase):
+    """The port counts of one instrument whose end_time falls in one hour, summed (kept 400 days)."""
+
+    __tablename__ = "port_count_hourly"
+    __table_args__ = (Index("ix_port_count_hourly_hour", "hour"),)
+    refdes: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    bytes_in: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+    counts: Mapped[int] = mapped_column(Integer)
+
+
+class PortAgent(MonitorBase):
+    """What the diagnosis needs of one instrument's port agent, kept up to date by the consumer."""
+
+    __tablename__ = "port_agent"
+    refdes: Mapped[str] = mapped_column(String(100), primary_key=True)
+    first_time: Mapped[datetime]  # start of the earliest count received (end_time - elapsed)
+    last_time: Mapped[datetime]  # end of the latest count received
+    last_nonzero_time: Mapped[datetime | None]  # end of the latest count with bytes_in > 0
+
+
+class PortStatsRejection(MonitorBase):
+    """Messages of the port-agent queue set aside as bad, by reason (what /metrics reports)."""
+
+    __tablename__ = "port_stats_rejection"
+    reason: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[datetime]

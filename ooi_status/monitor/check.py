@@ -5,7 +5,9 @@ queries to the metadata source), then the monitor schema in three queries (instr
 expected streams, deployed streams), whatever the size of the fleet. It creates the rows
 it sees for the first time, computes every status with the pure rules of ooi_status.status,
 and writes in bulk (ooi_status.monitor.bulk): status changes, their history rows and outbox
-events, the per-stream bookkeeping of the streams whose metadata moved, and the heartbeat.
+events, the per-stream bookkeeping of the streams whose metadata moved, and the heartbeat. A
+round that wrote anything the API lists (a new row, a change, bookkeeping) moves the data
+revision (ooi_status.revision) in the same transaction; a round that changed nothing does not.
 
 Transactions: run_round writes in the caller's session and never commits. The caller
 commits once per round, so a round lands whole or not at all: a process that dies mid-round
@@ -42,6 +44,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.config import Settings, defaults
 from ooi_status.model.monitor import (
     EVENTS_SINK,
@@ -325,6 +328,24 @@ def write_round(
     update_by_id(session, _DS, _BOOKKEEPING, outcome.bookkeeping, checked_at=now)
     report.bookkeeping_written = len(outcome.bookkeeping)
     report.changes = len(outcome.changes)
+    if outcome.changes or outcome.reenabled:
+        _write_changes(session, state, outcome, ids, now, settings, report)
+    wrote = outcome.changes or outcome.new_rows or outcome.bookkeeping or outcome.reenabled
+    if wrote or state.created_instruments or state.created_expected:
+        revision.bump(session)  # the round's last write but the heartbeat (see ooi_status.revision)
+
+
+def _write_changes(
+    session: Session,
+    state: MonitorState,
+    outcome: Outcome,
+    ids: dict[tuple[int, int], int],
+    now: datetime,
+    settings: Settings,
+    report: RoundReport,
+) -> None:
+    """History rows (a timed disable that ended carries its note) and outbox events of the round's
+    status changes."""
     changes = [c if c.stream_id is not None else c._replace(stream_id=ids[c.key]) for c in outcome.changes]
     notes = outcome.reenabled
     history = [_history_row(c, now, notes.get(c.stream_id, (None, None))[1]) for c in changes]
@@ -335,7 +356,7 @@ def write_round(
         for ident, (status, note) in notes.items() if ident not in changed
     ]  # fmt: skip
     insert_rows(session, StatusHistory.__table__, _HISTORY, history)
-    if not outcome.changes:
+    if not changes:
         return
     events = list(_events(_instrument_statuses(state, outcome), changes, now, settings))
     insert_rows(session, PendingUpdate.__table__, _OUTBOX, events)

@@ -11,7 +11,10 @@ erroring makes the round log one line and end, and the next round tries again. T
 - SIGTERM/SIGINT: the current round finishes, the lock is released, exit status 0; a round
   still running SHUTDOWN_GRACE seconds after the signal is abandoned (its transaction rolls
   back, nothing is lost: the next monitor sees the same changes);
-- SIGHUP: settings are read again; a bad settings file is logged and the old settings kept.
+- SIGHUP: settings are read again; a bad settings file is logged and the old settings kept;
+- with AMQP_URL set, the port-agent statistics consumer (monitor/port_stats.py) runs in a
+  thread of its own while this monitor leads: started when it takes the lock, stopped when
+  it loses it or stops. The rounds never call it and never wait for it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from ooi_status.monitor.delivery import deliver_due
 from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
 from ooi_status.monitor.leader import LeaderLock, make_lock
 from ooi_status.monitor.notify import notify_round, queue_digests
+from ooi_status.monitor.port_stats import PortStatsConsumer
 from ooi_status.monitor.sinks import Sinks
 from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
 from ooi_status.times import utcnow
@@ -185,6 +189,7 @@ class Daemon:
         self.stop = threading.Event()
         self.wake = threading.Event()  # set by a signal: the current wait ends early
         self._reload = False
+        self.port_stats = port_stats_consumer(settings, clock)
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -228,11 +233,14 @@ class Daemon:
                                  self.settings.STANDBY_POLL)  # fmt: skip
                         next_check = -1.0
                     leader = False
+                    self._stop_port_stats()
                     self._wait(self.settings.STANDBY_POLL)
                     continue
                 if not leader:
                     log.info("leader: checking every %s s", self.settings.CHECK_INTERVAL)
                     leader, next_check = True, time.time()
+                    if self.port_stats is not None:
+                        self.port_stats.start()
                     next_delivery = next_slot(
                         time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET
                     )
@@ -244,10 +252,15 @@ class Daemon:
             )
         finally:
             signal.alarm(0)
+            self._stop_port_stats()
             self.lock.release()
             self.monitor.close()
         log.info("stopped")
         return 0
+
+    def _stop_port_stats(self) -> None:
+        if self.port_stats is not None and self.port_stats.running:
+            self.port_stats.stop(self.settings.SHUTDOWN_GRACE)
 
     def _due_rounds(self, next_check: float, next_delivery: float) -> tuple[float, float]:
         if time.time() >= next_check and not self.stop.is_set():
@@ -270,9 +283,20 @@ class Daemon:
         self.monitor.close()
         old, self.settings = self.settings, settings
         self.monitor = Monitor(settings, self.clock, self.before_check)
+        was_consuming = self.port_stats is not None and self.port_stats.running
+        self._stop_port_stats()
+        self.port_stats = port_stats_consumer(settings, self.clock)
         if (old.MONITOR_URL, old.LOCK_FILE) != (settings.MONITOR_URL, settings.LOCK_FILE):
             self.lock.release()
             self.lock = make_lock(settings)
+        # Still the leader as far as the loop knows: the next acquire() stops it if not.
+        if was_consuming and self.port_stats is not None:
+            self.port_stats.start()
+
+
+def port_stats_consumer(settings: Settings, clock: Callable[[], datetime]) -> PortStatsConsumer | None:
+    """The consumer of port-agent statistics when AMQP_URL is set (not started)."""
+    return PortStatsConsumer(settings, clock) if settings.AMQP_URL else None
 
 
 def run_once(

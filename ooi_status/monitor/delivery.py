@@ -217,7 +217,7 @@ def deliver_due(session: Session, client: Sender, now: datetime, settings: Setti
 def _read_batch(session: Session, limit: int) -> Sequence[Row[Any]]:
     """The oldest pending rows, due or not: a row in backoff must still hold back the
     later rows of its asset. ``refdes``: the instrument the event is about, for the logs."""
-    columns = [_outbox.c[name] for name in ("id", "sink", "asset_uid", "message", "attempts")]
+    columns: list[Any] = [_outbox.c[name] for name in ("id", "sink", "asset_uid", "message", "attempts")]
     columns += [_outbox.c.error_count, _outbox.c.next_attempt_at, ReferenceDesignator.name.label("refdes")]
     query = (
         select(*columns)

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.model.monitor import ExpectedStream
 
 COLUMNS = ("name", "method", "expected_rate", "warn_interval", "fail_interval")
@@ -123,7 +124,9 @@ def _number(path: str | Path, line: int, field: str, text: str, *, integer: bool
 
 
 def upsert_expected(session: Session, rows: list[ExpectedRow]) -> tuple[int, int]:
-    """Insert or update by (name, method) in the caller's transaction; returns (created, updated)."""
+    """Insert or update by (name, method) in the caller's transaction; returns (created, updated).
+
+    A load that changed a row moves the data revision in the same transaction."""
     existing = {(e.name, e.method): e for e in session.scalars(select(ExpectedStream))}
     created = updated = 0
     for row in rows:
@@ -149,4 +152,6 @@ def upsert_expected(session: Session, rows: list[ExpectedRow]) -> tuple[int, int
             current.fail_interval = row.fail_interval
             updated += 1
     session.flush()
+    if created or updated:
+        revision.bump(session)
     return created, updated

@@ -13,6 +13,9 @@ What a round's items are (ooi_status.notify.messages turns them into text):
 - a stream that stops flapping (stable for FLAP_WINDOW): where it settled;
 - a stream still failed or degraded when a silence over it ended (and no other silence
   covers it): its status now.
+Every item of a degraded or failed instrument with port-agent statistics carries the
+instrument's diagnosis (ooi_status.diagnosis) as its note: the message shows it once, under
+the instrument's line.
 
 ``queue_digests(session, now, settings)`` queues the daily digest of every subscription
 whose DIGEST_HOUR has come since its last digest, and records the moment on the
@@ -23,14 +26,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.config import Settings
+from ooi_status.diagnosis import DIAGNOSED, diagnose
 from ooi_status.model.monitor import (
     DeployedStream,
     ExpectedStream,
@@ -44,8 +49,10 @@ from ooi_status.notify.digest import digest_due, digest_message
 from ooi_status.notify.flapping import is_flapping
 from ooi_status.notify.messages import CHANGE, SETTLED, STILL, Audience, Item, Layout, Message, round_message
 from ooi_status.notify.subscriptions import audiences, queue_message
+from ooi_status.port_store import port_summaries
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import SilenceRule, silence_for
+from ooi_status.status import rollup
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +108,10 @@ def plan_round(session: Session, now: datetime, settings: Settings) -> RoundPlan
     reported = {(i.refdes, i.method, i.stream) for i in plan.items}
     plan.items += _still_bad(session, rules, start, now, flapping, reported)
     if plan.items:
+        diagnoses = instrument_diagnoses(
+            session, {item.refdes for item in plan.items}, now, settings.RATE_WINDOW
+        )
+        plan.items = [replace(item, note=diagnoses.get(item.refdes, item.note)) for item in plan.items]
         shape = layout(settings)
         for who, _row in audiences(session, ("immediate", "both")):
             message = round_message(plan.items, who, now, shape)
@@ -118,6 +129,7 @@ def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPl
             statement.values(flapping_since=bindparam("since")),
             [{"sid": sid, "since": since} for sid, since in plan.flapping],
         )
+        revision.bump(session)  # "flapping" on the listed streams changed
     for who, message in plan.messages:
         queue_message(session, who, message, now)
     state = session.get(NotifyState, WATERMARK)
@@ -134,6 +146,26 @@ def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPl
 
 
 # --- reading -------------------------------------------------------------------------------------
+
+
+def instrument_diagnoses(session: Session, refdes: set[str], now: datetime, window: float) -> dict[str, str]:
+    """The port-agent diagnosis of each instrument named that has one: from its streams' rollup
+    status (all of them, not only those with news) and its port summary; set-based."""
+    statuses: dict[str, list[str]] = {}
+    for start in range(0, len(refdes), _CHUNK):
+        chunk = sorted(refdes)[start : start + _CHUNK]
+        rows = session.execute(
+            select(_RD.name, _DS.status)
+            .select_from(DeployedStream.__table__.join(ReferenceDesignator.__table__))
+            .where(_RD.name.in_(chunk))
+        )
+        for name, status in rows:
+            statuses.setdefault(name, []).append(status)
+    overall = {name: rollup(found) for name, found in statuses.items()}
+    bad = [name for name, status in overall.items() if status in DIAGNOSED]
+    summaries = port_summaries(session, bad, now, window) if bad else {}
+    found = {name: diagnose(overall[name], summaries.get(name), now) for name in bad}
+    return {name: text for name, text in found.items() if text}
 
 
 def _stream_select() -> Any:

@@ -17,6 +17,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
 
+from ooi_status.availability import BinSummary, Rules, Window
 from ooi_status.db import first_line
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
@@ -31,6 +32,7 @@ from ooi_status.sources.base import (
     instrument_exists,
     split_refdes,
 )
+from ooi_status.sources.postgres_summary import summaries
 
 _S = StreamMetadata.__table__.c
 _P = PartitionMetadata.__table__.c
@@ -75,6 +77,19 @@ class PostgresStreamSource:
             if conn.dialect.name == "postgresql":
                 return _packed_bins(conn, parts, sorted(keys), start_ntp, stop_ntp)
             return _row_bins(conn, parts, sorted(keys), start_ntp, stop_ntp)
+
+    def summaries(
+        self, refdes: str, keys: Collection[StreamKey], window: Window, rules: Rules
+    ) -> dict[StreamKey, BinSummary] | None:
+        """On PostgreSQL, the streams' bins in the window summarised by the database
+        (ooi_status.sources.postgres_summary); None on another database (use ``bins``)."""
+        parts = split_refdes(refdes)
+        if self.engine.dialect.name != "postgresql":
+            return None
+        if parts is None or not keys:
+            return {}
+        with connected(self.engine) as conn:
+            return summaries(conn, parts, keys, window, rules)
 
     def close(self) -> None:
         """The engine belongs to the caller."""

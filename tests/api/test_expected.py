@@ -1,4 +1,4 @@
-"""/expected and /expected/<id>: listing, exact filters, one object, PATCH."""
+"""/expected and /expected/<id>: listing, filters (as /stream's), one object, PATCH."""
 
 from api.factories import seed_fleet
 
@@ -21,7 +21,7 @@ def test_list_has_every_expected_stream_in_the_documented_shape(client, fleet):
     }
 
 
-def test_filters_are_exact(client, fleet):
+def test_filters_match_as_on_stream_case_insensitive_substrings(client, fleet):
     by_stream = client.get("/expected?stream=ctdbp_no_sample").get_json()["expected_streams"]
     assert {(e["name"], e["method"]) for e in by_stream} == {
         ("ctdbp_no_sample", "streamed"),
@@ -29,8 +29,19 @@ def test_filters_are_exact(client, fleet):
     }
     both = client.get("/expected?stream=ctdbp_no_sample&method=telemetered").get_json()["expected_streams"]
     assert [(e["name"], e["method"]) for e in both] == [("ctdbp_no_sample", "telemetered")]
-    assert client.get("/expected?stream=ctdbp").get_json() == {"expected_streams": []}
-    assert client.get("/expected?method=stream").get_json() == {"expected_streams": []}
+    names = {
+        (e["name"], e["method"]) for e in client.get("/expected?stream=CTDBP").get_json()["expected_streams"]
+    }
+    assert names == {(e["name"], e["method"]) for e in client.get("/expected").get_json()["expected_streams"]
+                     if "ctdbp" in e["name"]}  # fmt: skip
+    streamed = client.get("/expected?method=stream").get_json()["expected_streams"]
+    assert streamed and {e["method"] for e in streamed} == {"streamed"}
+    assert client.get("/expected?stream=no_such").get_json() == {"expected_streams": []}
+    assert client.get("/expected?stream=%25").get_json() == {"expected_streams": []}, "% is a plain character"
+    # The same rule as /stream: the streams listed there are those of the expected streams listed here.
+    expected_ids = {e["id"] for e in client.get("/expected?stream=SAMPLE").get_json()["expected_streams"]}
+    listed = client.get("/stream?stream=SAMPLE").get_json()["status"]
+    assert listed and {s["expected_stream"]["id"] for s in listed} <= expected_ids
 
 
 def test_one_expected_stream(client, fleet):

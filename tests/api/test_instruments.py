@@ -13,7 +13,7 @@ def test_instruments_with_rollup_status(client, fleet):
         ADCP: "operational",
     }
     ctd = body[CTD]
-    assert list(ctd) == ["overall", "status", "silenced"]
+    assert list(ctd) == ["overall", "status", "silenced", "diagnosis"]
     assert [s["id"] for s in ctd["status"]] == [
         fleet["ctd_sample"],
         fleet["ctd_hardware"],
@@ -41,9 +41,14 @@ def test_stream_filters_narrow_the_streams_and_the_rollup(client, fleet):
     assert client.get("/instrument?refdes=NOPE").get_json() == {}
 
 
-def test_unknown_status_is_400(client, fleet):
-    response = client.get("/instrument?status=Failed")
-    assert response.status_code == 400 and "Failed" in response.get_json()["message"]
+def test_unknown_status_is_400_and_known_ones_match_in_any_case(client, fleet):
+    response = client.get("/instrument?status=broken")
+    assert response.status_code == 400 and "broken" in response.get_json()["message"]
+    assert (
+        client.get("/instrument?status=FAILED").get_json()
+        == client.get("/instrument?status=failed").get_json()
+    )
+    assert client.get("/instrument?status=nottracked").status_code == 200
 
 
 def test_one_instrument(client, fleet):
@@ -64,6 +69,7 @@ def test_instrument_without_streams_is_not_tracked(client, fleet, monitor_db):
         "overall": "notTracked",
         "status": [],
         "silenced": None,
+        "diagnosis": None,
     }
 
 

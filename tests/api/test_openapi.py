@@ -89,3 +89,35 @@ def test_every_reference_resolves(client):
 
     for target in refs(document):
         assert target.removeprefix("#/components/schemas/") in schemas
+
+
+def test_every_operation_has_a_unique_readable_operation_id_and_a_tag(client):
+    document = client.get("/openapi.json").get_json()
+    operations = [
+        (path, method, op) for path, item in document["paths"].items() for method, op in item.items()
+    ]
+    ids = [op["operationId"] for _, _, op in operations]
+    assert len(ids) == len(set(ids)) == len(operations)
+    assert all(name.isidentifier() and name[0].islower() for name in ids)
+    known_tags = {tag["name"] for tag in document["tags"]}
+    assert all(len(op["tags"]) == 1 and op["tags"][0] in known_tags for _, _, op in operations)
+    by_id = {op["operationId"]: (path, method) for path, method, op in operations}
+    assert by_id["listStreams"] == ("/stream", "get") and by_id["getAvailability"] == (
+        "/available/{refdes}",
+        "get",
+    )
+
+
+def test_a_route_without_a_listed_name_gets_one_from_its_path():
+    assert openapi.operation_id("/report/uptime", "get") == "getReportUptime"
+    assert openapi.operation_id("/report/{report_id}", "delete") == "deleteReportByReportId"
+    assert openapi.tag("/report/uptime") == "report"
+
+
+def test_list_operations_describe_304_etag_and_paging(client):
+    paths = client.get("/openapi.json").get_json()["paths"]
+    for path in ("/stream", "/instrument", "/expected", "/stream/{stream_id}/history"):
+        responses = paths[path]["get"]["responses"]
+        assert "304" in responses and "ETag" in responses["200"]["headers"], path
+    for path in ("/stream", "/instrument"):
+        assert {"limit", "offset"} <= {p["name"] for p in paths[path]["get"]["parameters"]}

@@ -138,3 +138,37 @@ def test_expected_patch_changes_exactly_the_named_fields(client, fleet, monitor_
         (i, k) for i in after for k in after[i]._fields if getattr(after[i], k) != getattr(before[i], k)
     }
     assert changed == {(ident, "fail_interval"), (ident, "expected_rate")}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/expected/{expected_sample}", {"warn_interval": 900}),  # its fail_interval is 600
+        ("/expected/{expected_sample}", {"warn_interval": 700, "fail_interval": 650}),
+        ("/deployed/{ctd_sample}", {"warn_interval": 601}),  # above the expected stream's 600
+        ("/deployed/{ctd_sample}", {"fail_interval": 60}),  # below the expected stream's 120
+        ("/deployed/{ctd_sample}", {"warn_interval": 50, "fail_interval": 40}),
+    ],
+)
+def test_warn_above_fail_is_refused_when_both_are_non_zero(client, fleet, monitor_db, auth, path, body):
+    url = path.format(**fleet)
+    before = (deployed_row(monitor_db.engine, fleet["ctd_sample"]), expected_rows(monitor_db.engine))
+    response = client.patch(url, json=body, headers=auth)
+    assert response.status_code == 400
+    message = response.get_json()["message"]
+    assert message.startswith("warn_interval:") and "fail_interval" in message
+    assert (deployed_row(monitor_db.engine, fleet["ctd_sample"]), expected_rows(monitor_db.engine)) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/expected/{expected_sample}", {"warn_interval": 600}),  # equal is fine
+        ("/expected/{expected_sample}", {"warn_interval": 900, "fail_interval": 0}),  # fail off
+        ("/deployed/{ctd_sample}", {"warn_interval": 0, "fail_interval": 60}),
+        ("/deployed/{ctd_sample}", {"warn_interval": 500, "fail_interval": 500}),
+        ("/deployed/{ctd_sample}", {"expected_rate": 1.0}),  # intervals untouched
+    ],
+)
+def test_warn_up_to_fail_or_either_zero_is_accepted(client, fleet, auth, path, body):
+    assert client.patch(path.format(**fleet), json=body, headers=auth).status_code == 200

@@ -2,10 +2,12 @@
 
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api import factories
 from api.factories import ADCP, HPIES
+from ooi_status.model.monitor import StatusHistory
 
 DEPLOYED_KEYS = [
     "id",
@@ -175,7 +177,7 @@ def test_history_paging_is_validated(client, fleet):
     assert client.get("/stream/4242/history").status_code == 404
 
 
-def test_lists_take_three_queries_whatever_their_length(app, client, monitor_db, now):
+def test_lists_take_the_revision_and_three_queries_whatever_their_length(app, client, monitor_db, now):
     from sqlalchemy import event
 
     from ooi_status.api import current_databases
@@ -194,6 +196,27 @@ def test_lists_take_three_queries_whatever_their_length(app, client, monitor_db,
         statements.clear()
         response = client.get(path)
         assert response.status_code == 200
-        # the rows, the expected streams they refer to, the silences in force
-        assert len(statements) <= 3, (path, statements)
+        # the revision, the rows, the expected streams they refer to, the silences in force, the
+        # silence boundaries ahead; for instruments also the port summaries of the diagnosed ones
+        assert len(statements) <= (7 if path.startswith("/instrument") else 5), (path, statements)
+        assert "data_revision" in statements[0]
+        statements.clear()
+        assert client.get(path).status_code == 200
+        assert len(statements) == 1, "a repeated request reads the revision only"
     assert len(client.get("/stream").get_json()["status"]) == 60
+
+
+def test_floats_are_rounded_to_what_they_mean(client, monitor_db, now):
+    """Durations in seconds to the millisecond, measured rates to six significant digits."""
+    with Session(monitor_db.engine) as session, session.begin():
+        kind = factories.expected(session, "ctdbp_no_sample")
+        stream = factories.deployed(
+            session, "CE01ISSM-MFD35-03-CTDBPC000", kind, "failed", measured_rate=1 / 3
+        )
+        factories.history(session, stream, [("operational", "failed", now)])
+        session.flush()
+        session.execute(update(StatusHistory).values(elapsed=2 / 3 * 1000))
+        ident = stream.id
+    shown = client.get(f"/stream/{ident}").get_json()
+    assert shown["measured_rate"] == 0.333333
+    assert client.get(f"/stream/{ident}/history").get_json()["history"][0]["elapsed"] == 666.667

@@ -167,3 +167,33 @@ def test_an_smtp_server_that_is_down_is_retried_and_nothing_is_lost(world, smtp_
         assert len(back.messages) == 1
         assert f"{NODE}: 5 instruments failed" in back.messages[0]["Subject"]
     assert [r.state for r in world.outbox()] == [DELIVERED]
+
+
+def test_a_failed_instrument_s_message_says_where_its_data_stops(world, smtp_server, monitor_db, now):
+    from ooi_status import port_store
+    from ooi_status.port_counts import PortCountRecord
+
+    at = now + HOUR
+    receiving, silent, without = NODE_INSTRUMENTS[:3]
+    counts = [PortCountRecord(receiving, at - timedelta(seconds=30), 60.0, 24_720, 0, 0, 1)]
+    counts += [PortCountRecord(silent, at - timedelta(minutes=m), 60.0, 0, 0, 0, 1) for m in range(5)]
+    counts += [PortCountRecord(silent, at - timedelta(minutes=50), 60.0, 900, 0, 0, 1)]
+    with Session(monitor_db.engine) as session, session.begin():
+        port_store.store_counts(session, counts)
+    world.subscribe(now)
+    world.step(at, stale={receiving, silent, without})
+    text = bodies(smtp_server)[0]
+    link = "<http://localhost:9000/ui/instrument/{}>"
+    since = (at - timedelta(minutes=50)).strftime("%Y-%m-%d %H:%M:%S")
+    # Three instruments of one node: grouped under the node's line, each with its diagnosis once.
+    assert (
+        f"\n  {receiving}: failed  {link.format(receiving)}\n"
+        "    diagnosis: port agent receiving 412 B/s: data arrives but no particles are stored "
+        "(ingest or parser)\n"
+        f"    streamed {stream_of(receiving)}: operational -> failed"
+    ) in text
+    assert (
+        f"\n  {silent}: failed  {link.format(silent)}\n"
+        f"    diagnosis: no bytes from the port agent since {since} (instrument or communications)\n"
+    ) in text
+    assert f"\n  {without}: failed  {link.format(without)}\n    streamed" in text  # no port statistics

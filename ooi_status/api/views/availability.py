@@ -1,8 +1,12 @@
 """GET /available/<refdes>: an instrument's data-availability timeline (spec API.md).
 
-Parse the arguments → build the timeline → serialize it as JSON (visavail.js layout),
-CSV, TSV or SVG. Every answer carries ``Cache-Control`` and an ``ETag`` (a hash of the
-body), and a matching ``If-None-Match`` gets a 304 without a body. The app config may
+Parse the arguments → read the deployments and stream rows → the ETag → (304, or) compute
+the timeline → serialize it as JSON (visavail.js layout), CSV, TSV or SVG. "Now" is taken at
+minute resolution, so an answer whose window ends now is stable within a minute. The ETag is
+the version of the answer's inputs (ooi_status.api.availability.TimelineInputs), known before
+any bin is read: a matching ``If-None-Match`` gets a 304 at the cost of two small reads.
+Answers are kept by ETag and encoding in each process (a quarter of API_ANSWER_CACHE_BYTES)
+and gzip-compressed for clients that accept it. The app config may
 hold ``CLOCK``, a function returning the current aware UTC datetime (tests fix it).
 Reads need a key when the server requires one (auth.require_read); errors, a source that
 does not answer included, are rendered by ooi_status.api.errors like every other route's.
@@ -15,11 +19,21 @@ import re
 
 from flask import Blueprint, Response, current_app, request
 
+from ooi_status import __version__
 from ooi_status.api import current_databases, current_settings
+from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, compress
 from ooi_status.api.auth import require_read
-from ooi_status.api.availability import build_timeline, metadata_sources, parse_query
+from ooi_status.api.availability import (
+    AvailabilityQuery,
+    TimelineInputs,
+    compute_timeline,
+    metadata_sources,
+    parse_query,
+    read_inputs,
+)
 from ooi_status.availability_report import Style, Timeline, delimited, visavail
 from ooi_status.availability_svg import render_svg
+from ooi_status.config import Settings
 from ooi_status.times import utcnow
 
 bp = Blueprint("availability", __name__)
@@ -39,17 +53,49 @@ def available(refdes: str) -> Response:
     settings = current_settings()
     sources = metadata_sources(current_app.extensions, settings, current_databases())
     clock = current_app.config.get("CLOCK") or utcnow
-    timeline = build_timeline(query, sources, settings, clock())
-    body = serialize(timeline, Style.from_settings(settings), query.format)
+    inputs = read_inputs(query, sources, settings, clock().replace(second=0, microsecond=0))
+    etag = _etag(inputs, settings)
+    if request.if_none_match.contains_weak(etag):
+        return _headers(current_app.response_class(status=304), query, etag, settings)
+    cache: AnswerCache = current_app.extensions["ooi_status.available_answers"]
+    encoding = GZIP if accepts_gzip() else IDENTITY
+    body = cache.get(0, etag, encoding)
+    if body is None:
+        plain = cache.get(0, etag, IDENTITY)
+        if plain is None:
+            timeline = compute_timeline(inputs, sources, settings)
+            plain = serialize(timeline, Style.from_settings(settings), query.format)
+            cache.put(0, etag, IDENTITY, plain)
+        body = compress(plain) if encoding == GZIP else plain
+        cache.put(0, etag, encoding, body)
     response = Response(body, content_type=CONTENT_TYPES[query.format])
+    if encoding == GZIP and body[:2] == b"\x1f\x8b":
+        response.headers["Content-Encoding"] = GZIP
+    return _headers(response, query, etag, settings)
+
+
+def _headers(response: Response, query: AvailabilityQuery, etag: str, settings: Settings) -> Response:
     if query.format in ("csv", "tsv"):
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", refdes)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", query.refdes)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}-availability.{query.format}"'
     # Behind a key, a shared cache must not hand the timeline to clients without one.
     scope = "private" if settings.API_REQUIRE_KEY_FOR_READS else "public"
     response.headers["Cache-Control"] = f"{scope}, max-age={int(settings.AVAILABILITY_CACHE_SECONDS)}"
-    response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
-    return response.make_conditional(request)
+    response.set_etag(etag, weak=True)
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def _etag(inputs: TimelineInputs, settings: Settings) -> str:
+    """The answer's version, known before any bin is read: the query, the window (its open end at
+    minute resolution), the deployments, the selected streams' stream_metadata rows (count, first,
+    last: they move with every new point) and the settings that shape the answer."""
+    shaping = sorted((k, repr(v)) for k, v in settings.items() if k.startswith(_SHAPING))
+    text = repr((__version__, shaping, inputs.version()))
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+_SHAPING = ("AVAILABILITY_", "DEPLOYMENT_", "GAP_", "MIN_BINS", "SPARSE_")
 
 
 def serialize(timeline: Timeline, style: Style, fmt: str) -> bytes:

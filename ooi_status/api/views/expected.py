@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api.answers import revision_cached
 from ooi_status.api.auth import require_read, require_write
 from ooi_status.api.validation import expected_filter, patch_changes, read_json_object
 
@@ -13,8 +14,9 @@ bp = Blueprint("expected", __name__)
 
 @bp.get("/expected")
 @require_read
-def list_expected() -> dict:
-    method, stream = expected_filter(request.args)
+@revision_cached(expected_filter)
+def list_expected(where: tuple[str | None, str | None]) -> dict:
+    method, stream = where
     found = queries.expected_streams(monitor_session(), method, stream)
     return {"expected_streams": [serializers.expected_stream(item) for item in found]}
 

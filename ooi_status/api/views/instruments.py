@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request
+from collections.abc import Hashable
+from datetime import datetime
+from typing import Any
 
-from ooi_status.api import changes, marks, monitor_session, queries, serializers
+from flask import Blueprint, current_app, g, request
+
+from ooi_status.api import changes, current_settings, marks, monitor_session, queries, serializers
+from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
-from ooi_status.api.coalesce import shared_json
-from ooi_status.api.validation import stream_filter
+from ooi_status.api.queries import Instrument
+from ooi_status.api.validation import ListQuery, list_query
+from ooi_status.api.views.streams import next_page
 from ooi_status.times import utcnow
 
 bp = Blueprint("instruments", __name__)
 
 
+def _now() -> datetime:
+    """The app's clock (``CLOCK`` in the app config, as /available reads it; tests fix it)."""
+    return (current_app.config.get("CLOCK") or utcnow)()
+
+
+def instrument_clock(current: int) -> Hashable:
+    """What of the clock an /instrument answer depends on: the silence boundaries passed, and the
+    check interval we are in (the port-agent diagnosis is read at request time from counts that
+    do not move the data revision, so a cached answer is at most one check interval old)."""
+    return silence_epoch(current), int(_now().timestamp() // current_settings().CHECK_INTERVAL)
+
+
 @bp.get("/instrument")
 @require_read
-def list_instruments() -> Response:
-    where = stream_filter(request.args)
-    return shared_json(
-        lambda: {
-            item.refdes: serializers.instrument(item)
-            for item in queries.instruments(monitor_session(), where)
-        }
-    )
+@revision_cached(list_query, clock_key=instrument_clock)
+def list_instruments(query: ListQuery) -> dict[str, Any]:
+    found = queries.instruments(monitor_session(), query.where)
+    if query.page is None:
+        return {item.refdes: serializers.instrument(item) for item in _diagnosed(*found)}
+    page = _diagnosed(*found[query.page.offset : query.page.offset + query.page.limit])
+    instruments = {item.refdes: serializers.instrument(item) for item in page}
+    return serializers.paged("instruments", instruments, len(found), query, next_page(query, len(found)))
 
 
 @bp.get("/instrument/<id:refdes_id>")
 @require_read
 def get_instrument(refdes_id: int) -> dict:
-    return serializers.instrument(queries.instrument(monitor_session(), refdes_id))
+    return serializers.instrument(*_diagnosed(queries.instrument(monitor_session(), refdes_id)))
 
 
 # ``refdes`` is the reference designator, or the instrument's numeric id.
@@ -36,17 +54,24 @@ def get_instrument(refdes_id: int) -> dict:
 @require_write
 def disable_instrument(refdes: str) -> dict:
     mark = marks.disable_mark(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
-    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "disable", mark))
+    return serializers.instrument(
+        *_diagnosed(changes.switch_instrument(monitor_session(), refdes, "disable", mark))
+    )
 
 
 @bp.put("/instrument/<refdes>/enable")
 @require_write
 def enable_instrument(refdes: str) -> dict:
-    return serializers.instrument(changes.switch_instrument(monitor_session(), refdes, "enable"))
+    return serializers.instrument(*_diagnosed(changes.switch_instrument(monitor_session(), refdes, "enable")))
 
 
 @bp.put("/instrument/<refdes>/acknowledge")
 @require_write
 def acknowledge_instrument(refdes: str) -> dict:
     values = marks.acknowledgement(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
-    return serializers.instrument(marks.acknowledge_instrument(monitor_session(), refdes, values))
+    acknowledged = marks.acknowledge_instrument(monitor_session(), refdes, values)
+    return serializers.instrument(*_diagnosed(acknowledged))
+
+
+def _diagnosed(*items: Instrument) -> list[Instrument]:
+    return queries.diagnosed(monitor_session(), list(items), _now(), current_settings().RATE_WINDOW)

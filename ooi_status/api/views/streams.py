@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request, url_for
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, g, request, url_for
 
 from ooi_status.api import changes, marks, monitor_session, queries, serializers
+from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
-from ooi_status.api.coalesce import shared_json
-from ooi_status.api.validation import paging, stream_filter
+from ooi_status.api.validation import ListQuery, list_query, paging
 from ooi_status.times import utcnow
 
 bp = Blueprint("streams", __name__)
@@ -15,11 +18,24 @@ bp = Blueprint("streams", __name__)
 
 @bp.get("/stream")
 @require_read
-def list_streams() -> Response:
-    where = stream_filter(request.args)
-    return shared_json(
-        lambda: {"status": serializers.deployed_streams(queries.streams(monitor_session(), where))}
+@revision_cached(list_query, clock_key=silence_epoch)
+def list_streams(query: ListQuery) -> dict[str, Any]:
+    if query.page is None:
+        return {"status": serializers.deployed_streams(queries.streams(monitor_session(), query.where))}
+    listing, total = queries.stream_page(monitor_session(), query.where, query.page)
+    return serializers.paged(
+        "status", serializers.deployed_streams(listing), total, query, next_page(query, total)
     )
+
+
+def next_page(query: ListQuery, total: int) -> str | None:
+    """The URL of the page after this one (same filters, as normalised), or None on the last page."""
+    page = query.page
+    if page is None or page.offset + page.limit >= total:
+        return None
+    filters = {name: value for name, value in asdict(query.where).items() if value is not None}
+    assert request.endpoint is not None
+    return url_for(request.endpoint, **filters, limit=page.limit, offset=page.offset + page.limit)
 
 
 @bp.get("/stream/<id:stream_id>")
@@ -51,11 +67,12 @@ def acknowledge_stream(stream_id: int) -> dict:
 
 @bp.get("/stream/<id:stream_id>/history")
 @require_read
-def stream_history(stream_id: int) -> dict:
-    limit, offset = paging(request.args)
-    page = queries.history(monitor_session(), stream_id, limit, offset)
-    more = offset + len(page.entries) < page.total and page.entries
+@revision_cached(paging)
+def stream_history(page: tuple[int, int], stream_id: int) -> dict[str, Any]:
+    limit, offset = page
+    found = queries.history(monitor_session(), stream_id, limit, offset)
+    more = offset + len(found.entries) < found.total and found.entries
     next_url = (
         url_for(".stream_history", stream_id=stream_id, limit=limit, offset=offset + limit) if more else None
     )
-    return serializers.history_page(page, next_url)
+    return serializers.history_page(found, next_url)

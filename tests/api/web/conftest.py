@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from api.web.seed import Seeded, seed_fleet_rows, seed_monitor
-from ooi_status import demo
+from ooi_status import demo, revision
 from ooi_status.api import create_app, current_databases
 from ooi_status.config import Settings, load_settings
 from ooi_status.db import make_engine
@@ -113,6 +113,7 @@ class Site:
                     .where(DeployedStream.id == stream_id)
                     .values(status=status, status_time=at, checked_at=at)
                 )
+                revision.bump(session)  # as a check round does with its changes
         finally:
             engine.dispose()
 

@@ -74,8 +74,10 @@
           if (last != null && (oldest == null || last < oldest)) oldest = last;
         }
       }
+      const diagnosis = instrument.diagnosis || null;
+      if (diagnosis) words.push(diagnosis.toLowerCase());
       return {
-        refdes, overall: instrument.overall, counts, total: instrument.status.length, changed,
+        refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis,
         text: words.join("\n"), site: siteOf(refdes), node: nodeOf(refdes),
         age: oldest == null ? null : Math.max(0, (now - oldest) / 1000),
         silenced: instrument.silenced || null,
@@ -116,9 +118,10 @@
     const mark = row.silenced ? marks({ silenced: row.silenced })
       : row.acknowledged ? `<span class="mark mark--acknowledged" data-mark="acknowledged">Acknowledged</span>` : "";
     const age = row.age == null ? `<span class="muted">—</span>` : escapeHtml(duration(row.age));
+    const diagnosis = row.diagnosis ? `<div class="diagnosis">${escapeHtml(row.diagnosis)}</div>` : "";
     return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}" data-handled="${row.handled}">` +
       `<td data-label="Instrument"><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
-      `<td data-label="Status"><span class="status-cell">${badge(row.overall)}${mark}</span></td>` +
+      `<td data-label="Status"><span class="status-cell">${badge(row.overall)}${mark}</span>${diagnosis}</td>` +
       `<td class="num" data-label="Silent for" data-field="age">${age}</td>${cells}` +
       `<td class="when" data-label="Last status change">${timeCell(row.changed)}</td></tr>`;
   }

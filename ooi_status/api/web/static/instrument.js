@@ -106,10 +106,37 @@
       streams = payload[refdes] ? payload[refdes].status : [];
       showError($("streams-error"), null);
       renderStreams();
+      renderDiagnosis(payload[refdes] ? payload[refdes].diagnosis : null);
       $("updated").textContent = `Updated ${formatTime(Date.now())} UTC · every ${config.checkInterval} s`;
     } catch (error) {
       showError($("streams-error"), error);
       if (!streams.length) $("instrument-summary").textContent = "Status unavailable.";
+    }
+  }
+
+  // --- port agent: where the data stops, bytes per second ---------------------------------------
+
+  function renderDiagnosis(text) {
+    $("instrument-diagnosis").textContent = text || "";
+    $("instrument-diagnosis").hidden = !text;
+  }
+
+  async function loadPort() {
+    const stop = Date.now();
+    const start = stop - 24 * 3600 * 1000;
+    const path = `/instrument/${encodeURIComponent(refdes)}/port?start_time=${isoTime(start)}&stop_time=${isoTime(stop)}`;
+    $("port-csv").href = `${path}&format=csv`;
+    try {
+      const payload = await request(path);
+      showError($("port-error"), null);
+      $("port-chart").dataset.points = String(PortChart.draw($("port-chart"), payload.counts || [], start, stop));
+    } catch (error) {
+      if (error && error.status === 404) {
+        $("port-chart").innerHTML = `<p class="placeholder">No port agent reports for this instrument.</p>`;
+        $("port-chart").dataset.points = "0";
+      } else {
+        showError($("port-error"), error);
+      }
     }
   }
 
@@ -368,6 +395,7 @@
   async function refresh() {
     await loadStreams();
     await loadHistory();
+    await loadPort();
     if (view.onRefresh) view.onRefresh();
   }
 

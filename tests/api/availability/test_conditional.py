@@ -1,0 +1,101 @@
+"""/available conditional requests: the ETag is the version of the answer's inputs, known before
+any bin is read; "now" at minute resolution; unchanged → 304; gzip for clients that accept it."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import timedelta
+
+from sqlalchemy import event, update
+
+from api.availability.conftest import NOW, REFDES, at
+from ooi_status.api import create_app, current_databases
+from ooi_status.model.metadata import StreamMetadata
+
+URL = f"/available/{REFDES}"
+
+
+def app_at(settings, scenario_db, clock):  # type: ignore[no-untyped-def]
+    return create_app(settings.replace(METADATA_URL=scenario_db.url), TESTING=True, CLOCK=clock)
+
+
+def test_an_open_deployment_answers_304_within_the_minute_and_200_after_it(settings, scenario_db):
+    moment = [NOW + timedelta(seconds=5)]
+    app = app_at(settings, scenario_db, lambda: moment[0])
+    client = app.test_client()
+    try:
+        first = client.get(URL)
+        etag = first.headers["ETag"]
+        moment[0] = NOW + timedelta(seconds=59)  # the same minute: the same answer and ETag
+        same = client.get(URL, headers={"If-None-Match": etag})
+        assert same.status_code == 304 and same.headers["ETag"] == etag
+        assert client.get(URL).data == first.data
+        moment[0] = NOW + timedelta(seconds=61)  # the open deployment's window has grown
+        later = client.get(URL, headers={"If-None-Match": etag})
+        assert later.status_code == 200 and later.headers["ETag"] != etag
+        assert later.get_json()["availability"][0]["data"][-1][2] == "2016-02-10 00:01:00"
+        # A closed window (stop_time in the past) is the same answer in any minute.
+        closed = f"{URL}?stop_time=2016-01-20"
+        tag = client.get(closed).headers["ETag"]
+        moment[0] = NOW + timedelta(hours=5)
+        assert client.get(closed, headers={"If-None-Match": tag}).status_code == 304
+    finally:
+        with app.app_context():
+            current_databases().dispose()
+
+
+def test_a_304_reads_no_bin(client, app, scenario_db):
+    etag = client.get(URL).headers["ETag"]
+    statements: list[str] = []
+    engine = scenario_db.engine
+    with app.app_context():
+        engine = current_databases().metadata
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
+    assert statements and not any("partition_metadata" in text for text in statements)
+
+
+def test_new_data_in_a_stream_changes_the_etag(client, scenario_db):
+    etag = client.get(URL).headers["ETag"]
+    with scenario_db.engine.begin() as conn:
+        conn.execute(
+            update(StreamMetadata)
+            .where(StreamMetadata.method == "telemetered", StreamMetadata.stream == "ctdbp_no_sample")
+            .values(count=StreamMetadata.count + 1, last=at(38, 12))
+        )
+    changed = client.get(URL, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+
+
+def test_gzip_answers_decompress_to_exactly_the_plain_ones(client):
+    for query in ("", "?format=csv", "?format=svg", "?method=streamed"):
+        plain = client.get(URL + query, headers={"Accept-Encoding": "identity"})
+        assert "Content-Encoding" not in plain.headers
+        for _ in range(2):  # computed, then kept
+            packed = client.get(URL + query, headers={"Accept-Encoding": "gzip"})
+            assert (
+                packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+            )
+            assert gzip.decompress(packed.data) == plain.data
+            assert packed.headers["ETag"] == plain.headers["ETag"]
+
+
+def test_rules_in_the_database_give_the_same_answers(settings, scenario_db, client):
+    """AVAILABILITY_RULES_IN_DATABASE: PostgreSQL prunes the bins (SQLite ignores it); the same bytes."""
+    app = create_app(
+        settings.replace(METADATA_URL=scenario_db.url, AVAILABILITY_RULES_IN_DATABASE=True),
+        TESTING=True,
+        CLOCK=lambda: NOW,
+    )
+    try:
+        other = app.test_client()
+        for query in (
+            "",
+            "?format=csv",
+            "?start_time=2016-01-03T05:00:00&stop_time=2016-02-01",
+            "?method=telemetered",
+        ):
+            assert other.get(URL + query).data == client.get(URL + query).data, query
+    finally:
+        with app.app_context():
+            current_databases().dispose()
