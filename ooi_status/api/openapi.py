@@ -181,6 +181,32 @@ AVAILABLE = {
     },
 }
 
+# --- reports ---------------------------------------------------------------------------------
+CSV = {"text/csv": {"schema": {"type": "string"}}}
+DATE_TIME = {"type": "string", "format": "date-time"}
+REPORT_START = _query("start_time", "start of the window, ISO 8601 UTC", anyOf=[DATE_TIME, EMPTY])
+REPORT_STOP = _query(
+    "stop_time",
+    "end of the window, ISO 8601 UTC (default and at most now)",
+    anyOf=[DATE_TIME, EMPTY],
+)
+REPORT_FORMAT = _query("format", "json (default) or csv; case-insensitive", type="string")
+UPTIME = _read(
+    "Uptime: time in each status per stream, instrument, node or site over a window",
+    {
+        "description": "seconds in each status and the uptime percentage, ordered by name",
+        "content": {JSON: {"schema": ref("UptimeReport")}, **CSV},
+    },
+    [
+        _query("window", "1d, 7d (default) or 30d ending now; case-insensitive; not with start_time",
+               type="string"),
+        REPORT_START,
+        REPORT_STOP,
+        _query("group", "stream, instrument (default), node or site; case-insensitive", type="string"),
+        REPORT_FORMAT,
+    ],
+)  # fmt: skip
+
 PATHS: dict[str, dict[str, Any]] = {
     "/": {
         "get": {
@@ -219,6 +245,7 @@ PATHS: dict[str, dict[str, Any]] = {
         }
     },
     "/available/{refdes}": {"get": AVAILABLE},
+    "/report/uptime": {"get": UPTIME},
     "/expected": {
         "get": _list(
             "Expected streams (defaults per stream name and method)",
