@@ -24,6 +24,12 @@ from datetime import UTC, datetime
 
 from ooi_status.availability import (
     CATEGORIES,
+    MISSING,
+    NOT_EXPECTED,
+    PRESENT,
+    SPARSE1,
+    SPARSE2,
+    SPARSE3,
     Bin,
     Deployment,
     Rules,
@@ -35,8 +41,10 @@ from ooi_status.availability import (
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime
 
 MONTH, DEPLOYMENT = "month", "deployment"
+#: The categories in the order of the reports: Present, Sparsity Level 1-3, Missing, Not Expected.
+SECONDS = (PRESENT, SPARSE1, SPARSE2, SPARSE3, MISSING, NOT_EXPECTED)
 #: Categories whose time is expected data: the denominator of the present percentage.
-EXPECTED = tuple(c for c in CATEGORIES if c != "not_expected")
+EXPECTED = tuple(c for c in CATEGORIES if c != NOT_EXPECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +112,7 @@ def period_window(
 
 def seconds_by_category(spans: Iterable[Span]) -> dict[str, float]:
     """Total duration of each category (all six keys)."""
-    totals = dict.fromkeys(CATEGORIES, 0.0)
+    totals = dict.fromkeys(SECONDS, 0.0)
     for span in spans:
         totals[span.category] += span.stop - span.start
     return totals
@@ -113,7 +121,7 @@ def seconds_by_category(spans: Iterable[Span]) -> dict[str, float]:
 def present_percent(seconds: dict[str, float]) -> float | None:
     """Present time over expected time (everything but Not Expected) in percent, to 0.01."""
     expected = sum(seconds[c] for c in EXPECTED)
-    return None if expected <= 0 else round(100.0 * seconds["present"] / expected, 2)
+    return None if expected <= 0 else round(100.0 * seconds[PRESENT] / expected, 2)
 
 
 class StreamBins:

@@ -207,6 +207,22 @@ UPTIME = _read(
     ],
 )  # fmt: skip
 
+COVERAGE = _read(
+    "Data coverage: seconds Present, Sparsity Level 1-3, Missing and Not Expected per month or deployment",
+    {
+        "description": "per stream, instrument or site and month or deployment, from the coverage table",
+        "content": {JSON: {"schema": ref("CoverageReport")}, **CSV},
+    },
+    [
+        _query("group", "stream, instrument (default) or site; case-insensitive", type="string"),
+        _query("by", "month (default) or deployment; case-insensitive", type="string"),
+        _query("start_time", "start, ISO 8601 UTC (by month default: 11 months before this one)",
+               anyOf=[DATE_TIME, EMPTY]),
+        REPORT_STOP,
+        REPORT_FORMAT,
+    ],
+)  # fmt: skip
+
 PATHS: dict[str, dict[str, Any]] = {
     "/": {
         "get": {
@@ -246,6 +262,7 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/available/{refdes}": {"get": AVAILABLE},
     "/report/uptime": {"get": UPTIME},
+    "/report/coverage": {"get": COVERAGE},
     "/expected": {
         "get": _list(
             "Expected streams (defaults per stream name and method)",

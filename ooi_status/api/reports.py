@@ -6,7 +6,8 @@ twice is a 400 naming it, enumerations are case-insensitive, timestamps are ISO 
 
 The window of a report is either ``window`` (1d, 7d or 30d, ending now) or
 ``start_time``/``stop_time`` (stop defaults to now and is clamped to it); without either
-the uptime report covers the last 7 days. Giving both forms is a 400.
+the uptime report covers the last 7 days. Giving both forms is a 400. The coverage report
+takes ``start_time``/``stop_time`` only (``coverage_window``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ooi_status.api.errors import BadRequest
@@ -23,6 +24,8 @@ from ooi_status.times import parse_iso_timestamp
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_WINDOW = "7d"
+#: Calendar months of a coverage report by month without start_time (this one included).
+DEFAULT_MONTHS = 12
 FORMATS = ("json", "csv")
 
 
@@ -87,6 +90,22 @@ def report_window(args: Arguments, now: datetime) -> Span:
             "(stop_time defaults to now and is clamped to now)"
         )
     return Span(start, stop)
+
+
+def coverage_window(args: Arguments, now: datetime, by: str) -> tuple[datetime | None, datetime]:
+    """``start_time``/``stop_time`` of the coverage report. Defaults: by month, the last 12
+    calendar months (this one included); by deployment, every deployment. stop is clamped to now."""
+    start, stop = timestamp(args, "start_time"), timestamp(args, "stop_time")
+    stop = now if stop is None else min(stop, now)
+    if start is None and by == "month":
+        year, month = divmod(now.year * 12 + now.month - 1 - (DEFAULT_MONTHS - 1), 12)
+        start = datetime(year, month + 1, 1, tzinfo=UTC)
+    if start is not None and not start < stop:
+        raise BadRequest(
+            "start_time/stop_time: the window is empty: start_time must be before stop_time "
+            "(stop_time defaults to now and is clamped to now)"
+        )
+    return start, stop
 
 
 def csv_text(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
