@@ -260,6 +260,15 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/ui/reports": {
+        "get": {
+            "summary": "Web page: coverage heatmap by month and uptime table of the fleet",
+            "responses": {
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **_errors(),
+            },
+        }
+    },
     "/available/{refdes}": {"get": AVAILABLE},
     "/report/uptime": {"get": UPTIME},
     "/report/coverage": {"get": COVERAGE},
