@@ -3,7 +3,7 @@
 For a new installation (or after changing the availability settings): the running monitor
 keeps the table up to date from then on, a bounded share of the work per round. The build
 takes the leader lock, so that it and a running monitor never write the same rows at once;
-each instrument is committed as it is done, so an interrupted build keeps its progress (and
+the work is committed every second or so, so an interrupted build keeps its progress (and
 the monitor finishes it).
 """
 

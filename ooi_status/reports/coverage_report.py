@@ -9,6 +9,7 @@ name, then month or deployment number.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from ooi_status.coverage import DEPLOYMENT, MONTH, SECONDS, present_percent
 from ooi_status.model.monitor import Coverage
-from ooi_status.times import format_timestamp
 
 GROUPS = ("stream", "instrument", "site")
 BY = (MONTH, DEPLOYMENT)
@@ -32,13 +32,16 @@ def coverage_report(
     where = [_C.kind == by, _C.period_start < stop]
     if start is not None:
         where.append(_C.window_stop > start)
+    text = _time_text(session.get_bind().dialect.name)
     if group == "stream":
         names = (_C.refdes, _C.method, _C.stream)
-        query = select(*names, _C.period, _C.window_start, _C.window_stop, *(_C[c] for c in SECONDS))
+        query = select(
+            *names, _C.period, text(_C.window_start), text(_C.window_stop), *(_C[c] for c in SECONDS)
+        )
     else:
         names = (_C.refdes,)
         query = select(
-            _C.refdes, _C.period, func.min(_C.window_start), func.max(_C.window_stop),
+            _C.refdes, _C.period, text(func.min(_C.window_start)), text(func.max(_C.window_stop)),
             *(func.sum(_C[c]) for c in SECONDS),
         ).group_by(_C.refdes, _C.period)  # fmt: skip
     rows = [_row(by, [n.name for n in names], values) for values in session.execute(query.where(*where))]
@@ -47,6 +50,14 @@ def coverage_report(
     key = "refdes" if group != "site" else "site"
     rows.sort(key=lambda r: (r[key], r.get("method", ""), r.get("stream", ""), r[by]))
     return rows
+
+
+def _time_text(dialect: str) -> Callable[[Any], Any]:
+    """A timestamp column as the API's text, UTC ``YYYY-MM-DD HH:MM:SS``, made by the database
+    (tens of thousands of rows: no datetime object per value). SQLite stores that text already."""
+    if dialect == "postgresql":
+        return lambda column: func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
+    return lambda column: func.substr(column, 1, 19)
 
 
 def _row(by: str, names: list[str], values: Any) -> dict[str, Any]:
@@ -82,11 +93,3 @@ def _sites(instruments: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
         for category in SECONDS:
             found[category] += row[category]
     return [_finish({**total, "instruments": counts[key]}) for key, total in totals.items()]
-
-
-def serialize(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Window times as the API's text (UTC YYYY-MM-DD HH:MM:SS)."""
-    return [
-        {**row, "start": format_timestamp(row["start"]), "stop": format_timestamp(row["stop"])}
-        for row in rows
-    ]

@@ -18,8 +18,8 @@ started: it is recomputed with the stream once COVERAGE_OPEN_DEPLOYMENT_SECONDS 
 since the stream was last computed whole (0: always). Anything else is computed whole.
 
 Work per round is bounded: instruments are processed one by one, moved streams first, then
-new ones, then the longest unrefreshed, until the deadline the caller gives; each instrument
-is written in its own transaction, so an interrupted round keeps what it finished.
+new ones, then the longest unrefreshed, until the deadline the caller gives; the work is
+committed at least every second, so an interrupted round keeps most of what it finished.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ from ooi_status.times import datetime_to_ntp, ntp_to_datetime, unix_ms_to_ntp
 log = logging.getLogger(__name__)
 
 _ALL_TIME = (-1e12, 1e12)  # NTP seconds before and after any real bin
+#: Longest a run of upkeep work goes uncommitted.
+COMMIT_SECONDS = 1.0
 _C = Coverage.__table__
 _S = CoverageStream.__table__
 #: What a stream's coverage was computed from (a coverage_stream row, read as a plain row).
@@ -363,22 +365,32 @@ def run_upkeep(
     everything: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> UpkeepReport:
-    """Recompute due instruments until ``deadline`` (time.monotonic()), one transaction each."""
+    """Recompute due instruments until ``deadline`` (time.monotonic()).
+
+    The plan and every instrument after it are written in one transaction, committed at
+    least every COMMIT_SECONDS: a commit per instrument would cost more than most
+    instruments' work, and an interruption loses at most that much (redone next round)."""
     started = time.monotonic()
     report = UpkeepReport()
-    with sessions() as session, session.begin():
+    with sessions() as session:
+        session.begin()
         jobs, gone = plan(session, sources, now, settings, everything)
         report.removed = remove_gone(session, gone)
-    for done, job in enumerate(jobs):
-        if time.monotonic() >= deadline:
-            report.remaining = len(jobs) - done
-            break
-        with sessions() as session, session.begin():
+        committed = time.monotonic()
+        for done, job in enumerate(jobs):
+            if time.monotonic() >= deadline:
+                report.remaining = len(jobs) - done
+                break
             streams, whole = update_instrument(session, sources, job, now, settings, whole=everything)
-        report.instruments += 1
-        report.streams += streams
-        report.whole += whole
-        if progress is not None:
-            progress(done + 1, len(jobs))
+            report.instruments += 1
+            report.streams += streams
+            report.whole += whole
+            if time.monotonic() - committed >= COMMIT_SECONDS:
+                session.commit()
+                session.begin()
+                committed = time.monotonic()
+            if progress is not None:
+                progress(done + 1, len(jobs))
+        session.commit()
     report.duration = time.monotonic() - started
     return report

@@ -66,9 +66,7 @@ def coverage() -> Response:
     by = choice(request.args, "by", coverage_report.BY, "month")
     fmt = choice(request.args, "format", FORMATS, "json")
     start, stop = coverage_window(request.args, now, by)
-    rows = coverage_report.serialize(
-        coverage_report.coverage_report(monitor_session(), group, by, start, stop)
-    )
+    rows = coverage_report.coverage_report(monitor_session(), group, by, start, stop)
     if fmt == "csv":
         header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
         return _csv(csv_text(header, rows), f"coverage-{group}-{by}")
