@@ -141,3 +141,27 @@ def test_uptime_table_shows_7_and_30_days_and_sorts(page: Any, reports_site: Sit
     assert page.get_attribute('#uptime-table th[data-sort="d7"]', "aria-sort") == "ascending"
     page.click('#uptime-table th[data-sort="d7"] button')
     assert page.get_attribute('#uptime-table th[data-sort="d7"]', "aria-sort") == "descending"
+
+
+def test_the_fleet_view_shows_each_instruments_7_day_uptime(page: Any, reports_site: Site) -> None:
+    page.goto(f"{reports_site.url}/")
+    page.wait_for_function("document.getElementById('updated').textContent.startsWith('Updated')")
+    week = {
+        r["refdes"]: r["uptime_percent"] for r in reports_site.get_json("/report/uptime?window=7d")["rows"]
+    }
+    script = (
+        "rows => rows.map(r => [r.dataset.refdes,"
+        " r.querySelector('td[data-field=uptime]').textContent.trim()])"
+    )
+    shown = dict(page.eval_on_selector_all("#fleet-rows tr", script))
+    assert set(shown) == set(week)
+    for refdes, text in shown.items():
+        if week[refdes] is None:
+            assert text == "–"
+        else:  # the page's window ends a moment before or after this request's
+            assert float(text.removesuffix(" %")) == pytest.approx(week[refdes], abs=0.05), refdes
+    page.click('th[data-sort="uptime"] button')  # most first, as the other number columns
+    assert page.get_attribute('th[data-sort="uptime"]', "aria-sort") == "descending"
+    order = page.eval_on_selector_all("#fleet-rows tr", "rows => rows.map(r => r.dataset.refdes)")
+    values = [-1.0 if shown[r] == "–" else float(shown[r].removesuffix(" %")) for r in order]
+    assert values == sorted(values, reverse=True)

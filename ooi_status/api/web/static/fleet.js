@@ -5,7 +5,7 @@
 
 (() => {
   const { config, STATUS_ORDER, SEVERITY, escapeHtml, request, showError, parseTime, formatTime, badge, timeCell } = OOI;
-  const SORT_KEYS = ["refdes", "overall", ...STATUS_ORDER, "changed"];
+  const SORT_KEYS = ["refdes", "overall", ...STATUS_ORDER, "changed", "uptime"];
   const $ = (id) => document.getElementById(id);
 
   let instruments = [];
@@ -38,7 +38,7 @@
 
   // --- data ----------------------------------------------------------------------------------
 
-  function toRows(payload) {
+  function toRows(payload, uptimes) {
     return Object.entries(payload).map(([refdes, instrument]) => {
       const counts = { operational: 0, degraded: 0, failed: 0, notTracked: 0 };
       const words = [refdes.toLowerCase()];
@@ -52,7 +52,8 @@
       }
       const diagnosis = instrument.diagnosis || null;
       if (diagnosis) words.push(diagnosis.toLowerCase());
-      return { refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis, text: words.join("\n") };
+      const uptime = uptimes.get(refdes) ?? null;
+      return { refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis, uptime, text: words.join("\n") };
     });
   }
 
@@ -69,6 +70,7 @@
       case "refdes": return sign * byName;
       case "overall": d = SEVERITY[a.overall] - SEVERITY[b.overall]; break;
       case "changed": d = (a.changed ?? -Infinity) - (b.changed ?? -Infinity); break;
+      case "uptime": d = (a.uptime ?? -Infinity) - (b.uptime ?? -Infinity); break;
       default: d = a.counts[state.sort] - b.counts[state.sort];
     }
     return sign * d || byName;
@@ -82,7 +84,8 @@
     return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}">` +
       `<td><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
       `<td>${badge(row.overall)}${row.diagnosis ? `<div class="diagnosis">${escapeHtml(row.diagnosis)}</div>` : ""}</td>` +
-      `${cells}<td class="when">${timeCell(row.changed)}</td></tr>`;
+      `${cells}<td class="when">${timeCell(row.changed)}</td>` +
+      `<td class="num${row.uptime == null ? " zero" : ""}" data-field="uptime">${row.uptime == null ? "–" : `${row.uptime.toFixed(2)} %`}</td></tr>`;
   }
 
   function render() {
@@ -148,8 +151,11 @@
     loading = new AbortController();
     $("refresh-now").disabled = true;
     try {
-      const payload = await request("/instrument", { signal: loading.signal });
-      instruments = toRows(payload);
+      const [payload, uptimes] = await Promise.all([
+        request("/instrument", { signal: loading.signal }),
+        weekUptimes(loading.signal),
+      ]);
+      instruments = toRows(payload, uptimes);
       loading = null;
       loadedAt = Date.now();
       showError($("fleet-error"), null);
@@ -166,6 +172,17 @@
     } finally {
       $("refresh-now").disabled = false;
       schedule();
+    }
+  }
+
+  /** 7-day uptime (percent) by refdes; empty when the report cannot be read (the table still shows). */
+  async function weekUptimes(signal) {
+    try {
+      const report = await request("/report/uptime?window=7d&group=instrument", { signal });
+      return new Map(report.rows.map((row) => [row.refdes, row.uptime_percent]));
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      return new Map();
     }
   }
 
