@@ -210,7 +210,12 @@ def update_instrument(
     lagging = None
     if any(d.stop is None or d.stop > now_ntp for d in deployed):
         lagging = now - timedelta(seconds=settings.COVERAGE_OPEN_DEPLOYMENT_SECONDS)
-    plans = [_stream_plan(row, state, marks, whole, lagging) for row, state in job.due]
+    # A stream not computed whole for COVERAGE_REFRESH_SECONDS is due for exactly that.
+    stale = now - timedelta(seconds=settings.COVERAGE_REFRESH_SECONDS)
+    plans = [
+        _stream_plan(row, state, marks, whole or (state is not None and state.refreshed_at < stale), lagging)
+        for row, state in job.due
+    ]
     bins = _read_bins(sources.streams, job.refdes, plans)
     rules = Rules.from_settings(settings)
     results = []
