@@ -154,6 +154,14 @@ CASSANDRA_REQUEST_TIMEOUT = 10.0
 # Rows per page of a Cassandra result.
 CASSANDRA_FETCH_SIZE = 5000
 
+# --- coverage reports ------------------------------------------------------
+# Most seconds the monitor spends updating the coverage table after a check round (never past the next check).
+COVERAGE_BUDGET_SECONDS = 10.0
+# Seconds an open deployment's coverage may lag its stream's newest bins (0: recomputed with every change).
+COVERAGE_OPEN_DEPLOYMENT_SECONDS = 3600
+# Seconds after which a stream's coverage is recomputed whole (deployment edits, streams gone quiet).
+COVERAGE_REFRESH_SECONDS = 86400
+
 # --- API -------------------------------------------------------------------
 # Write keys: {name: "sha256:<hex digest>"}; print a new one with `ooi_status_monitor --new-api-key NAME`.
 API_KEYS = {}

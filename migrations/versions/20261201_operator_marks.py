@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261201_operator_marks"
-down_revision: str | None = "20261201_port_counts"
+down_revision: str | None = "20261201_coverage"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

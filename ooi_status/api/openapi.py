@@ -181,6 +181,48 @@ AVAILABLE = {
     },
 }
 
+# --- reports ---------------------------------------------------------------------------------
+CSV = {"text/csv": {"schema": {"type": "string"}}}
+DATE_TIME = {"type": "string", "format": "date-time"}
+REPORT_START = _query("start_time", "start of the window, ISO 8601 UTC", anyOf=[DATE_TIME, EMPTY])
+REPORT_STOP = _query(
+    "stop_time",
+    "end of the window, ISO 8601 UTC (default and at most now)",
+    anyOf=[DATE_TIME, EMPTY],
+)
+REPORT_FORMAT = _query("format", "json (default) or csv; case-insensitive", type="string")
+UPTIME = _read(
+    "Uptime: time in each status per stream, instrument, node or site over a window",
+    {
+        "description": "seconds in each status and the uptime percentage, ordered by name",
+        "content": {JSON: {"schema": ref("UptimeReport")}, **CSV},
+    },
+    [
+        _query("window", "1d, 7d (default) or 30d ending now; case-insensitive; not with start_time",
+               type="string"),
+        REPORT_START,
+        REPORT_STOP,
+        _query("group", "stream, instrument (default), node or site; case-insensitive", type="string"),
+        REPORT_FORMAT,
+    ],
+)  # fmt: skip
+
+COVERAGE = _read(
+    "Data coverage: seconds Present, Sparsity Level 1-3, Missing and Not Expected per month or deployment",
+    {
+        "description": "per stream, instrument or site and month or deployment, from the coverage table",
+        "content": {JSON: {"schema": ref("CoverageReport")}, **CSV},
+    },
+    [
+        _query("group", "stream, instrument (default) or site; case-insensitive", type="string"),
+        _query("by", "month (default) or deployment; case-insensitive", type="string"),
+        _query("start_time", "start, ISO 8601 UTC (by month default: 11 months before this one)",
+               anyOf=[DATE_TIME, EMPTY]),
+        REPORT_STOP,
+        REPORT_FORMAT,
+    ],
+)  # fmt: skip
+
 PATHS: dict[str, dict[str, Any]] = {
     "/": {
         "get": {
@@ -218,7 +260,18 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/ui/reports": {
+        "get": {
+            "summary": "Web page: coverage heatmap by month and uptime table of the fleet",
+            "responses": {
+                "200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                **_errors(),
+            },
+        }
+    },
     "/available/{refdes}": {"get": AVAILABLE},
+    "/report/uptime": {"get": UPTIME},
+    "/report/coverage": {"get": COVERAGE},
     "/expected": {
         "get": _list(
             "Expected streams (defaults per stream name and method)",

@@ -159,6 +159,67 @@ _PAGE = {
     "next": nullable({"type": "string"}, "URL of the next page; null on the last page"),
 }
 
+# --- reports ---------------------------------------------------------------------------------
+_SECONDS = {"type": "number", "minimum": 0, "description": "seconds"}
+_UPTIME_ROW = _object(
+    {
+        "id": {**ID, "description": "deployed stream id (group=stream)"},
+        "refdes": {"type": "string", "description": "reference designator (group=stream or instrument)"},
+        "method": {"type": "string", "description": "group=stream"},
+        "stream": {"type": "string", "description": "group=stream"},
+        "node": {"type": "string", "description": "SUBSITE-NODE (group=node)"},
+        "site": {"type": "string", "description": "SUBSITE (group=site)"},
+        "instruments": {"type": "integer", "minimum": 1, "description": "group=node or site"},
+        "operational": _SECONDS,
+        "degraded": _SECONDS,
+        "failed": _SECONDS,
+        "notTracked": _SECONDS,
+        "silenced": _SECONDS,
+        "uptime_percent": nullable(
+            {"type": "number", "minimum": 0, "maximum": 100},
+            "operational / (operational + degraded + failed); null without tracked time",
+        ),
+    },
+    ["operational", "degraded", "failed", "notTracked", "silenced", "uptime_percent"],
+    additionalProperties=False,
+)
+_COVERAGE_ROW = _object(
+    {
+        "refdes": {"type": "string", "description": "reference designator (group=stream or instrument)"},
+        "method": {"type": "string", "description": "group=stream"},
+        "stream": {"type": "string", "description": "group=stream"},
+        "site": {"type": "string", "description": "SUBSITE (group=site)"},
+        "instruments": {"type": "integer", "minimum": 1, "description": "group=site"},
+        "month": {"type": "string", "example": "2016-01", "description": "by=month"},
+        "deployment": {"type": "integer", "description": "deployment number (by=deployment)"},
+        "start": {"type": "string", "description": "start of the window the rules ran over (UTC)"},
+        "stop": {"type": "string", "description": "end of that window (UTC; now for an open period)"},
+        **{
+            name: _SECONDS for name in ("present", "sparse1", "sparse2", "sparse3", "missing", "not_expected")
+        },
+        "present_percent": nullable(
+            {"type": "number", "minimum": 0, "maximum": 100},
+            "present / everything but not_expected; null when nothing was expected",
+        ),
+    },
+    [
+        "start",
+        "stop",
+        "present",
+        "sparse1",
+        "sparse2",
+        "sparse3",
+        "missing",
+        "not_expected",
+        "present_percent",
+    ],
+    additionalProperties=False,
+)
+_REPORT_TIMES = {
+    "start_time": {"type": "string", "description": "UTC YYYY-MM-DD HH:MM:SS"},
+    "stop_time": {"type": "string", "description": "UTC YYYY-MM-DD HH:MM:SS"},
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object(
         {
@@ -239,6 +300,24 @@ SCHEMAS: dict[str, Any] = {
     ),
     "TestSend": _object(
         {"queued": {"type": "boolean"}, "outbox_id": ID, "message_id": {"type": "string"}},
+    ),
+    "UptimeReport": _object(
+        {
+            "group": {"type": "string", "enum": ["stream", "instrument", "node", "site"]},
+            **_REPORT_TIMES,
+            "rows": {"type": "array", "items": _UPTIME_ROW},
+        },
+        additionalProperties=False,
+    ),
+    "CoverageReport": _object(
+        {
+            "group": {"type": "string", "enum": ["stream", "instrument", "site"]},
+            "by": {"type": "string", "enum": ["month", "deployment"]},
+            "start_time": nullable({"type": "string"}, "UTC YYYY-MM-DD HH:MM:SS; null: from the beginning"),
+            "stop_time": _REPORT_TIMES["stop_time"],
+            "rows": {"type": "array", "items": _COVERAGE_ROW},
+        },
+        additionalProperties=False,
     ),
 }
 

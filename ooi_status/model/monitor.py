@@ -286,3 +286,56 @@ class PortStatsRejection(MonitorBase):
     reason: Mapped[str] = mapped_column(String(32), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
     last_at: Mapped[datetime]
+
+
+class Coverage(MonitorBase):
+    """Seconds of each availability category of one stream over one month or deployment.
+
+    ``window_start``/``window_stop`` are the window the availability rules ran over
+    (ooi_status.coverage: /available over that window gives the same durations);
+    ``period_start`` is the month's or deployment's own start, which reports filter on.
+    """
+
+    __tablename__ = "coverage"
+    __table_args__ = (
+        UniqueConstraint("refdes", "method", "stream", "kind", "period"),
+        Index("ix_coverage_kind_period_start", "kind", "period_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refdes: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(255))
+    stream: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # "month" or "deployment"
+    period: Mapped[str] = mapped_column(String(16))  # "2016-01" or the deployment number
+    period_start: Mapped[datetime]
+    window_start: Mapped[datetime]
+    window_stop: Mapped[datetime]
+    present: Mapped[float] = mapped_column(Float)
+    sparse1: Mapped[float] = mapped_column(Float)
+    sparse2: Mapped[float] = mapped_column(Float)
+    sparse3: Mapped[float] = mapped_column(Float)
+    missing: Mapped[float] = mapped_column(Float)
+    not_expected: Mapped[float] = mapped_column(Float)
+
+
+class CoverageStream(MonitorBase):
+    """Per stream: the stream metadata and deployments its coverage rows were computed from.
+
+    The monitor recomputes a stream when its stream_metadata (count, first, last) or its
+    instrument's deployments differ from these, or when ``refreshed_at`` is too old.
+    ``tail_points`` are the points of its bins ending after ``last`` at that time.
+    """
+
+    __tablename__ = "coverage_stream"
+    __table_args__ = (UniqueConstraint("refdes", "method", "stream"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refdes: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(255))
+    stream: Mapped[str] = mapped_column(String(255))
+    count: Mapped[int | None] = mapped_column(BigInteger)
+    first: Mapped[float | None] = mapped_column(Float)
+    last: Mapped[float | None] = mapped_column(Float)
+    tail_points: Mapped[int] = mapped_column(BigInteger)
+    deployments: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime]
+    refreshed_at: Mapped[datetime]

@@ -1,4 +1,5 @@
-"""The ``ooi_status_monitor`` command: the monitor daemon, --once, --expected, --new-api-key."""
+"""The ``ooi_status_monitor`` command: the monitor daemon, --once, --expected, --new-api-key,
+--notify-preview and --build-coverage (the coverage of every stream, with a progress bar)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from ooi_status import commands, migrate
 from ooi_status.config import Settings, mask_url, settings_or_exit
 from ooi_status.db import Databases, describe_error, normalize_url
 from ooi_status.keys import SCOPES, WRITE, api_key_entry, new_api_key
+from ooi_status.monitor.build_coverage import build_coverage
 from ooi_status.monitor.check import run_round
 from ooi_status.monitor.daemon import (
     DEPENDENCY_ERRORS,
@@ -67,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     action.add_argument("--new-api-key", metavar="NAME", help="print a new API key and exit")
     action.add_argument(
         "--notify-preview", action="store_true", help="print the next round's messages and the next digests"
+    )
+    action.add_argument(
+        "--build-coverage", action="store_true", help="compute the coverage of every stream and exit"
     )
     parser.add_argument(
         "--scope", choices=SCOPES, default=WRITE,
@@ -186,6 +191,8 @@ def main(argv: list[str] | None = None, before_check: BeforeCheck | None = None)
         return load_expected(settings, args.expected)
     if args.notify_preview:
         return notify_preview(settings)
+    if args.build_coverage:
+        return build_coverage(settings)
     log.info(
         "monitor database %s, metadata %s (%s)",
         mask_url(settings.MONITOR_URL), mask_url(settings.METADATA_URL), settings.STREAM_SOURCE,

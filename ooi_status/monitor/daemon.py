@@ -41,11 +41,14 @@ from ooi_status.monitor.leader import LeaderLock, make_lock
 from ooi_status.monitor.notify import notify_round, queue_digests
 from ooi_status.monitor.port_stats import PortStatsConsumer
 from ooi_status.monitor.sinks import Sinks
+from ooi_status.reports.coverage_upkeep import CoverageSources, run_upkeep
 from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
 from ooi_status.times import utcnow
 
 log = logging.getLogger("ooi_status.monitor")
 
+#: Seconds kept free before the next round when the coverage upkeep takes its turn.
+COVERAGE_MARGIN = 2.0
 #: Failures of a dependency: the round is skipped with one log line.
 DEPENDENCY_ERRORS = (SourceUnavailable, SQLAlchemyError, OSError)
 
@@ -117,6 +120,30 @@ class Monitor:
         except Exception:  # a bug must not stop the monitor: logged whole, tried again next round
             log.exception("notification step failed")
             return False
+        return True
+
+    def coverage(self, deadline: float) -> bool:
+        """Coverage upkeep until ``deadline`` (time.monotonic()); True when its sources answered."""
+        now = self.clock()
+        source = self.source()
+        try:
+            report = run_upkeep(
+                self.databases.monitor_session, CoverageSources(source.streams, source.deployments),
+                now, self.settings, deadline,
+            )  # fmt: skip
+        except DEPENDENCY_ERRORS as exc:
+            log.error("coverage upkeep skipped: %s", describe_error(exc))
+            return False
+        except Exception:  # a bug must not stop the monitor
+            log.exception("coverage upkeep failed")
+            return False
+        if report.streams or report.removed or report.remaining:
+            log.info(
+                "coverage: %d streams of %d instruments recomputed (%d whole), %d removed, "
+                "%d instruments left for later rounds, %.2f s",
+                report.streams, report.instruments, report.whole, report.removed, report.remaining,
+                report.duration,
+            )  # fmt: skip
         return True
 
     def deliver(self) -> bool:
@@ -266,10 +293,19 @@ class Daemon:
         if time.time() >= next_check and not self.stop.is_set():
             self.monitor.check()
             next_check = next_slot(time.time(), self.settings.CHECK_INTERVAL)
+            self._upkeep_coverage(min(next_check, next_delivery))
         if time.time() >= next_delivery and not self.stop.is_set():
             self.monitor.deliver()
             next_delivery = next_slot(time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET)
         return next_check, next_delivery
+
+    def _upkeep_coverage(self, next_round: float) -> None:
+        """Coverage upkeep in the time left before the next round (Unix seconds), at most
+        COVERAGE_BUDGET_SECONDS; it stops between instruments, so it never delays a check by more
+        than one instrument's work."""
+        left = min(self.settings.COVERAGE_BUDGET_SECONDS, next_round - time.time() - COVERAGE_MARGIN)
+        if left > 0 and not self.stop.is_set():
+            self.monitor.coverage(time.monotonic() + left)
 
     def _apply_reload(self) -> None:
         self._reload = False

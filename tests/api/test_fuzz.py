@@ -25,12 +25,14 @@ from ooi_status.times import utcnow
 
 EXAMPLES_PER_OPERATION = 20
 # Rules that no schema can state, so a schema-valid request may rightly get a 400: a PATCH body's
-# "id" must equal the URL's id; the start_time of /available and of /instrument/{refdes}/port must
-# come before its stop_time; a silence must name a known site, node or instrument and end after now,
-# and a timed disable must end after now. Every other check runs on those, and all of them elsewhere.
+# "id" must equal the URL's id; the start_time of /available, of /instrument/{refdes}/port and of
+# the reports must come before its stop_time (a report takes window or start_time/stop_time, not
+# both); a silence must name a known site, node or instrument and end after now, and a timed
+# disable must end after now. Every other check runs on those, and all of them elsewhere.
 CROSS_FIELD_EXCLUDED = [schemathesis.checks.positive_data_acceptance]
 AVAILABLE = "/available/{refdes}"
 PORT = "/instrument/{refdes}/port"
+REPORTS = "/report/"
 NOW_RELATIVE = ("/silence", "/stream/{stream_id}/disable", "/instrument/{refdes}/disable")
 
 
@@ -94,7 +96,10 @@ def test_api_conforms_to_its_description(api_settings, fleet, write_key, monitor
         method = operation.method.upper()
         writes_silences = method in ("POST", "DELETE") and operation.path.startswith("/silence")
         headers = {**valid, **plain} if method in ("PATCH", "PUT") or writes_silences else plain
-        cross_field = method == "PATCH" or operation.path in (AVAILABLE, PORT, *NOW_RELATIVE)
+        path = operation.path
+        cross_field = (
+            method == "PATCH" or path in (AVAILABLE, PORT, *NOW_RELATIVE) or path.startswith(REPORTS)
+        )
         excluded = CROSS_FIELD_EXCLUDED if cross_field else None
         for mode in schemathesis.GenerationMode:
             run_operation(operation, mode, headers, excluded)

@@ -57,7 +57,7 @@ def test_every_operation_describes_405_and_those_reading_a_body_413(client):
 
 
 # The web pages are HTML shells open to everyone: their data comes from the JSON routes.
-PAGES = ("/", "/ui/instrument/{refdes}", "/ui/notifications")
+PAGES = ("/", "/ui/instrument/{refdes}", "/ui/notifications", "/ui/reports")
 
 
 def test_every_operation_documents_its_errors_with_the_error_schema(client):

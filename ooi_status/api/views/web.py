@@ -1,4 +1,5 @@
-"""The page for people: the fleet view at ``/`` and one instrument at ``/ui/instrument/<refdes>``.
+"""The page for people: the fleet view at ``/``, one instrument at ``/ui/instrument/<refdes>``, and
+the fleet's coverage and uptime reports at ``/ui/reports``.
 
 The views only render a shell (templates under api/web/templates); the page reads the
 same JSON routes as every other client (/instrument, /available, /stream/<id>/history)
@@ -65,6 +66,11 @@ def notifications() -> str:
     """Subscriptions to e-mail and chat messages; the page reads and writes /subscription."""
     config = page_config(digestHour=current_settings().DIGEST_HOUR)
     return render_template("notifications.html", config=config, version=__version__)
+
+
+@bp.get("/ui/reports")
+def reports() -> str:
+    return render_template("reports.html", config=page_config(), version=__version__)
 
 
 @bp.get("/ui/instrument/<path:refdes>")

@@ -243,8 +243,8 @@ def test_last_status_change_is_the_newest_status_time_of_the_streams(page: Any, 
     shown = page.eval_on_selector_all(
         "#fleet-rows tr",
         """rows => rows.map(r => {
-            const time = r.querySelector('td:last-child time');
-            return [r.dataset.refdes, r.querySelector('td:last-child').textContent.trim(),
+            const time = r.querySelector('td.when time');
+            return [r.dataset.refdes, r.querySelector('td.when').textContent.trim(),
                     time && time.getAttribute('title'), time && time.getAttribute('datetime')];
         })""",
     )

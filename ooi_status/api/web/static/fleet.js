@@ -13,7 +13,7 @@
     config, STATUS_ORDER, SEVERITY, escapeHtml, request, showError, parseTime, formatTime, badge, timeCell,
     duration, setTitle, marks, siteOf, nodeOf,
   } = OOI;
-  const SORT_KEYS = ["refdes", "overall", "age", ...STATUS_ORDER, "changed"];
+  const SORT_KEYS = ["refdes", "overall", "age", ...STATUS_ORDER, "changed", "uptime"];
   const DEFAULT_SORT = { sort: "overall", dir: "desc" };
   const $ = (id) => document.getElementById(id);
 
@@ -51,7 +51,7 @@
 
   // --- data ----------------------------------------------------------------------------------
 
-  function toRows(payload, now = Date.now()) {
+  function toRows(payload, uptimes, now = Date.now()) {
     return Object.entries(payload).map(([refdes, instrument]) => {
       const counts = { operational: 0, degraded: 0, failed: 0, notTracked: 0 };
       const words = [refdes.toLowerCase()];
@@ -76,8 +76,9 @@
       }
       const diagnosis = instrument.diagnosis || null;
       if (diagnosis) words.push(diagnosis.toLowerCase());
+      const uptime = uptimes.get(refdes) ?? null;
       return {
-        refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis,
+        refdes, overall: instrument.overall, counts, total: instrument.status.length, changed, diagnosis, uptime,
         text: words.join("\n"), site: siteOf(refdes), node: nodeOf(refdes),
         age: oldest == null ? null : Math.max(0, (now - oldest) / 1000),
         silenced: instrument.silenced || null,
@@ -105,6 +106,7 @@
       case "overall": d = SEVERITY[a.overall] - SEVERITY[b.overall] || Number(b.handled) - Number(a.handled); break;
       case "age": d = (a.age ?? -Infinity) - (b.age ?? -Infinity); break;
       case "changed": d = (a.changed ?? -Infinity) - (b.changed ?? -Infinity); break;
+      case "uptime": d = (a.uptime ?? -Infinity) - (b.uptime ?? -Infinity); break;
       default: d = a.counts[state.sort] - b.counts[state.sort];
     }
     return sign * d || byName;
@@ -119,11 +121,13 @@
       : row.acknowledged ? `<span class="mark mark--acknowledged" data-mark="acknowledged">Acknowledged</span>` : "";
     const age = row.age == null ? `<span class="muted">—</span>` : escapeHtml(duration(row.age));
     const diagnosis = row.diagnosis ? `<div class="diagnosis">${escapeHtml(row.diagnosis)}</div>` : "";
+    const uptime = row.uptime == null ? "–" : `${row.uptime.toFixed(2)} %`;
     return `<tr data-refdes="${refdes}" data-status="${escapeHtml(row.overall)}" data-handled="${row.handled}">` +
       `<td data-label="Instrument"><a class="refdes" href="/ui/instrument/${encodeURIComponent(row.refdes)}">${refdes}</a></td>` +
       `<td data-label="Status"><span class="status-cell">${badge(row.overall)}${mark}</span>${diagnosis}</td>` +
       `<td class="num" data-label="Silent for" data-field="age">${age}</td>${cells}` +
-      `<td class="when" data-label="Last status change">${timeCell(row.changed)}</td></tr>`;
+      `<td class="when" data-label="Last status change">${timeCell(row.changed)}</td>` +
+      `<td class="num${row.uptime == null ? " zero" : ""}" data-label="Uptime 7 d" data-field="uptime">${uptime}</td></tr>`;
   }
 
   function render() {
@@ -227,8 +231,11 @@
     loading = new AbortController();
     $("refresh-now").disabled = true;
     try {
-      const payload = await request("/instrument", { signal: loading.signal });
-      instruments = toRows(payload);
+      const [payload, uptimes] = await Promise.all([
+        request("/instrument", { signal: loading.signal }),
+        weekUptimes(loading.signal),
+      ]);
+      instruments = toRows(payload, uptimes);
       loading = null;
       loadedAt = Date.now();
       showError($("fleet-error"), null);
@@ -246,6 +253,17 @@
     } finally {
       $("refresh-now").disabled = false;
       schedule();
+    }
+  }
+
+  /** 7-day uptime (percent) by refdes; empty when the report cannot be read (the table still shows). */
+  async function weekUptimes(signal) {
+    try {
+      const report = await request("/report/uptime?window=7d&group=instrument", { signal });
+      return new Map(report.rows.map((row) => [row.refdes, row.uptime_percent]));
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      return new Map();
     }
   }
 

@@ -1,0 +1,117 @@
+"""The arguments of the /report routes and their CSV form.
+
+Query rules as everywhere in the API: an empty value counts as absent, a parameter given
+twice is a 400 naming it, enumerations are case-insensitive, timestamps are ISO 8601 UTC
+(ooi_status.times.parse_iso_timestamp).
+
+The window of a report is either ``window`` (1d, 7d or 30d, ending now) or
+``start_time``/``stop_time`` (stop defaults to now and is clamped to it); without either
+the uptime report covers the last 7 days. Giving both forms is a 400. The coverage report
+takes ``start_time``/``stop_time`` only (``coverage_window``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from ooi_status.api.errors import BadRequest
+from ooi_status.times import parse_iso_timestamp
+
+WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+DEFAULT_WINDOW = "7d"
+#: Calendar months of a coverage report by month without start_time (this one included).
+DEFAULT_MONTHS = 12
+FORMATS = ("json", "csv")
+
+
+class Arguments(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start: datetime
+    stop: datetime
+
+
+def single(args: Arguments, name: str) -> str | None:
+    """One query value; None when absent or empty; a 400 when given more than once or with a NUL."""
+    given = [value for value in args.getlist(name) if value != ""]
+    if any("\x00" in value for value in given):
+        raise BadRequest(f"{name}: NUL bytes are not allowed")
+    if len(given) > 1:
+        raise BadRequest(f"{name}: given {len(given)} times; give it at most once")
+    return given[0] if given else None
+
+
+def choice(args: Arguments, name: str, allowed: Sequence[str], default: str) -> str:
+    """A case-insensitive enumeration, answered in its canonical (lower-case) spelling."""
+    value = single(args, name)
+    if value is None:
+        return default
+    if value.lower() not in allowed:
+        raise BadRequest(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+    return value.lower()
+
+
+def timestamp(args: Arguments, name: str) -> datetime | None:
+    text = single(args, name)
+    if text is None:
+        return None
+    try:
+        return parse_iso_timestamp(text)
+    except ValueError:
+        raise BadRequest(
+            f"{name}: {text!r} is not an ISO 8601 date or date-time in UTC "
+            "(e.g. 2016-01-01, 2016-01-01T12:00:00 or 2016-01-01T12:00:00Z)"
+        ) from None
+
+
+def report_window(args: Arguments, now: datetime) -> Span:
+    """The window of ``window`` or ``start_time``/``stop_time`` (default: the last 7 days).
+
+    stop is clamped to now; an empty window is a 400."""
+    start, stop = timestamp(args, "start_time"), timestamp(args, "stop_time")
+    if start is None and stop is None:
+        return Span(now - WINDOWS[choice(args, "window", tuple(WINDOWS), DEFAULT_WINDOW)], now)
+    if single(args, "window") is not None:
+        raise BadRequest("window: give either window or start_time/stop_time, not both")
+    if start is None:
+        raise BadRequest("start_time: required with stop_time (or give window=1d, 7d or 30d)")
+    stop = now if stop is None else min(stop, now)
+    if not start < stop:
+        raise BadRequest(
+            "start_time/stop_time: the window is empty: start_time must be before stop_time "
+            "(stop_time defaults to now and is clamped to now)"
+        )
+    return Span(start, stop)
+
+
+def coverage_window(args: Arguments, now: datetime, by: str) -> tuple[datetime | None, datetime]:
+    """``start_time``/``stop_time`` of the coverage report. Defaults: by month, the last 12
+    calendar months (this one included); by deployment, every deployment. stop is clamped to now."""
+    start, stop = timestamp(args, "start_time"), timestamp(args, "stop_time")
+    stop = now if stop is None else min(stop, now)
+    if start is None and by == "month":
+        year, month = divmod(now.year * 12 + now.month - 1 - (DEFAULT_MONTHS - 1), 12)
+        start = datetime(year, month + 1, 1, tzinfo=UTC)
+    if start is not None and not start < stop:
+        raise BadRequest(
+            "start_time/stop_time: the window is empty: start_time must be before stop_time "
+            "(stop_time defaults to now and is clamped to now)"
+        )
+    return start, stop
+
+
+def csv_text(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """RFC 4180 CSV (CRLF line ends) of the ``header`` fields of each row; None is an empty field."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows([["" if row[name] is None else row[name] for name in header] for row in rows])
+    return out.getvalue()

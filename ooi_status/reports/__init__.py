@@ -1,0 +1,1 @@
+"""Fleet reports: uptime from the status history, coverage from the bins."""

@@ -1,0 +1,104 @@
+"""GET /report/coverage over the coverage table the monitor built for the demo observatory."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from ooi_status.api import create_app, current_databases
+from ooi_status.model.monitor import Coverage
+from ooi_status.monitor.build_coverage import build_coverage
+
+CATEGORIES = ("present", "sparse1", "sparse2", "sparse3", "missing", "not_expected")
+
+
+@pytest.fixture
+def client(api_settings, metadata_db, monitor_db, now: datetime):  # type: ignore[no-untyped-def]
+    assert build_coverage(api_settings, io.StringIO()) == 0
+    app = create_app(api_settings, TESTING=True, CLOCK=lambda: now)
+    yield app.test_client()
+    with app.app_context():
+        current_databases().dispose()
+
+
+def _get(client, query: str) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get(f"/report/coverage?{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _table(engine) -> list:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(Coverage.__table__)).all()
+
+
+def test_default_is_the_last_twelve_months_by_instrument(client, monitor_db) -> None:  # type: ignore[no-untyped-def]
+    body = _get(client, "")
+    assert (body["group"], body["by"]) == ("instrument", "month")
+    assert (body["start_time"], body["stop_time"]) == ("2025-12-01 00:00:00", "2026-11-23 12:00:00")
+    months = sorted({row["month"] for row in body["rows"]})
+    assert months[0] == "2025-12" and months[-1] == "2026-11" and len(months) == 12
+    # An instrument's month adds up its streams' rows.
+    row = body["rows"][0]
+    streams = [
+        r
+        for r in _table(monitor_db.engine)
+        if (r.refdes, r.kind, r.period) == (row["refdes"], "month", row["month"])
+    ]
+    for category in CATEGORIES:
+        assert row[category] == pytest.approx(sum(getattr(r, category) for r in streams), abs=0.01)
+    expected = sum(row[c] for c in CATEGORIES if c != "not_expected")
+    assert row["present_percent"] == pytest.approx(100 * row["present"] / expected, abs=0.01)
+
+
+def test_streams_by_deployment_from_the_beginning(client, monitor_db) -> None:  # type: ignore[no-untyped-def]
+    body = _get(client, "group=Stream&by=DEPLOYMENT")
+    assert body["start_time"] is None
+    table = [r for r in _table(monitor_db.engine) if r.kind == "deployment"]
+    assert len(body["rows"]) == len(table)
+    first = body["rows"][0]
+    assert set(first) >= {"refdes", "method", "stream", "deployment", "start", "stop", "present_percent"}
+    assert isinstance(first["deployment"], int)
+
+
+def test_sites_by_month_within_a_window(client) -> None:  # type: ignore[no-untyped-def]
+    body = _get(client, "group=site&start_time=2026-03-15&stop_time=2026-05-01")
+    assert {row["month"] for row in body["rows"]} == {"2026-03", "2026-04"}
+    instruments = _get(client, "start_time=2026-03-15&stop_time=2026-05-01")["rows"]
+    for site in body["rows"]:
+        mine = [
+            r
+            for r in instruments
+            if r["refdes"].startswith(site["site"] + "-") and r["month"] == site["month"]
+        ]
+        assert site["instruments"] == len(mine)
+        assert site["present"] == pytest.approx(sum(r["present"] for r in mine), abs=0.01)
+
+
+def test_csv(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/report/coverage?format=csv&group=site")
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
+    assert 'filename="coverage-site-month.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["site", "instruments", "month", "start", "stop", *CATEGORIES, "present_percent"]
+    assert len(rows) == len(_get(client, "group=site")["rows"]) + 1
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("by=month&by=deployment", "by: given 2 times"),
+        ("group=node", "group: 'node' is not one of stream, instrument, site"),
+        ("by=year", "by: 'year' is not one of month, deployment"),
+        ("start_time=2026-12-01", "start_time/stop_time: the window is empty"),
+        ("stop_time=soon", "stop_time: 'soon' is not an ISO 8601 date"),
+        ("format=csv&format=json", "format: given 2 times"),
+    ],
+)
+def test_bad_queries(client, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(f"/report/coverage?{query}")
+    assert response.status_code == 400 and response.get_json()["message"].startswith(message)

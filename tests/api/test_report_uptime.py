@@ -1,0 +1,111 @@
+"""GET /report/uptime: windows, groups, formats and the query rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from api.factories import deployed, expected, history
+from ooi_status.api import create_app, current_databases
+
+CTD = "CE02SHBP-LJ01D-06-CTDBPN106"
+ADCP = "CE02SHBP-LJ01D-05-ADCPTB104"
+
+
+@pytest.fixture
+def client(api_settings, monitor_db, now: datetime):  # type: ignore[no-untyped-def]
+    """Two instruments of one node: the CTD failed for the last 12 hours, the ADCP operational."""
+    with Session(monitor_db.engine) as session, session.begin():
+        sample = expected(session, "ctdbp_no_sample")
+        ctd = deployed(session, CTD, sample, "failed")
+        history(session, ctd, [("notTracked", "operational", now - timedelta(days=40)),
+                               ("operational", "failed", now - timedelta(hours=12))])  # fmt: skip
+        adcp = deployed(session, ADCP, expected(session, "adcp_velocity_earth"), "operational")
+        history(session, adcp, [("notTracked", "operational", now - timedelta(days=40))])
+    app = create_app(api_settings, TESTING=True, CLOCK=lambda: now)
+    yield app.test_client()
+    with app.app_context():
+        current_databases().dispose()
+
+
+def _rows(client, query: str) -> dict:  # type: ignore[no-untyped-def]
+    response = client.get(f"/report/uptime?{query}")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_default_is_seven_days_by_instrument(client) -> None:  # type: ignore[no-untyped-def]
+    body = _rows(client, "")
+    assert body["group"] == "instrument"
+    assert (body["start_time"], body["stop_time"]) == ("2026-11-16 12:00:00", "2026-11-23 12:00:00")
+    ctd = next(row for row in body["rows"] if row["refdes"] == CTD)
+    assert ctd["failed"] == 12 * 3600 and ctd["operational"] == 7 * 86400 - 12 * 3600
+    assert ctd["uptime_percent"] == round(100 * (7 * 24 - 12) / (7 * 24), 2)
+
+
+@pytest.mark.parametrize(("window", "percent"), [("1d", 50.0), ("7D", 92.86), ("30d", 98.33)])
+def test_windows(client, window: str, percent: float) -> None:  # type: ignore[no-untyped-def]
+    (ctd,) = [row for row in _rows(client, f"window={window}")["rows"] if row["refdes"] == CTD]
+    assert ctd["uptime_percent"] == percent
+
+
+def test_start_and_stop_time(client) -> None:  # type: ignore[no-untyped-def]
+    body = _rows(client, "start_time=2026-11-23T06:00:00Z&stop_time=2026-11-24&group=STREAM")
+    assert body["stop_time"] == "2026-11-23 12:00:00"  # clamped to now
+    (ctd,) = [row for row in body["rows"] if row["refdes"] == CTD]
+    assert (ctd["method"], ctd["stream"], ctd["operational"], ctd["failed"]) == (
+        "streamed", "ctdbp_no_sample", 0.0, 6 * 3600.0,
+    )  # fmt: skip
+
+
+def test_sites_and_nodes(client) -> None:  # type: ignore[no-untyped-def]
+    (site,) = _rows(client, "window=1d&group=site")["rows"]
+    assert (site["site"], site["instruments"], site["uptime_percent"]) == ("CE02SHBP", 2, 75.0)
+    (node,) = _rows(client, "window=1d&group=node")["rows"]
+    assert node["node"] == "CE02SHBP-LJ01D"
+
+
+def test_csv(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/report/uptime?window=1d&format=CSV")
+    assert response.status_code == 200
+    assert response.content_type == "text/csv; charset=utf-8"
+    assert 'filename="uptime-instrument.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == [
+        "refdes",
+        "operational",
+        "degraded",
+        "failed",
+        "notTracked",
+        "silenced",
+        "uptime_percent",
+    ]
+    assert rows[1:] == [
+        [ADCP, "86400.0", "0.0", "0.0", "0.0", "0.0", "100.0"],
+        [CTD, "43200.0", "0.0", "43200.0", "0.0", "0.0", "50.0"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("window=1d&window=7d", "window: given 2 times"),
+        ("group=stream&group=site", "group: given 2 times"),
+        ("window=2d", "window: '2d' is not one of 1d, 7d, 30d"),
+        ("group=fleet", "group: 'fleet' is not one of stream, instrument, node, site"),
+        ("format=xml", "format: 'xml' is not one of json, csv"),
+        ("window=1d&start_time=2026-11-01", "window: give either window or start_time/stop_time"),
+        ("stop_time=2026-11-01", "start_time: required with stop_time"),
+        ("start_time=2026-11-24", "start_time/stop_time: the window is empty"),
+        ("start_time=yesterday", "start_time: 'yesterday' is not an ISO 8601 date"),
+    ],
+)
+def test_bad_queries(client, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(f"/report/uptime?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"
+    assert response.get_json()["message"].startswith(message)
