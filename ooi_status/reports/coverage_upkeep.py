@@ -30,6 +30,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -349,7 +350,7 @@ def remove_gone(session: Session, ids: Sequence[int]) -> int:
 
 
 def run_upkeep(
-    sessions: Callable[[], Session],
+    sessions: Callable[[], AbstractContextManager[Session]],
     sources: CoverageSources,
     now: datetime,
     settings: Settings,
