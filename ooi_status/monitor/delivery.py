@@ -8,7 +8,8 @@ A delivery round (``deliver_due``) has three steps and two transactions:
    others out of a round) and claim the due ones with a guarded UPDATE that sets
    ``claimed_until = now + CLAIM_LEASE`` only where no live claim exists. The UPDATE, not the
    read, decides: of two deliverers racing for a row exactly one gets it back from RETURNING,
-   the other leaves the row alone.
+   the other leaves the row alone. With a ``fence`` (ooi_status.monitor.leader), the claim
+   commits only while this monitor leads: a monitor that lost the lead claims nothing.
 2. **Send** (no transaction, no database lock held during network I/O): POST the claimed
    rows in id order. A row is sent only while every earlier pending row of its (sink, asset)
    in the batch was delivered this round: a failure, a row in backoff or a row claimed by
@@ -29,7 +30,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -199,17 +200,25 @@ class Sender(Protocol):
     def display_sink(self, sink: str) -> str: ...
 
 
-def deliver_due(session: Session, client: Sender, now: datetime, settings: Settings) -> DeliveryReport:
+def deliver_due(
+    session: Session, client: Sender, now: datetime, settings: Settings,
+    fence: Callable[[Session], None] | None = None,
+) -> DeliveryReport:  # fmt: skip
     """Deliver what is due at ``now``; one round, at most DELIVERY_BATCH_SIZE rows.
 
     ``session`` must have no transaction in progress: this function runs and commits its
     own two transactions (see the module docstring). Delivery errors never escape; database
-    errors do, and leave at most claims behind, which expire after CLAIM_LEASE.
+    errors do, and leave at most claims behind, which expire after CLAIM_LEASE. ``fence`` ends
+    the claim's transaction (its NotLeader escapes: nothing claimed, nothing sent). The record
+    is not fenced: it writes only what was done with rows claimed while leading, guarded by
+    their lease, and refusing it would only send delivered events again.
     """
     lease_until = now + timedelta(seconds=settings.CLAIM_LEASE)
     with session.begin():
         rows = _read_batch(session, settings.DELIVERY_BATCH_SIZE)
         claimed = _claim(session, [r.id for r in rows if r.next_attempt_at <= now], now, lease_until)
+        if fence is not None:
+            fence(session)
     sendable, held = _sendable(rows, claimed, now)
     # No POST starts after half the lease, so that the writes land while we hold the claims.
     result = _Round(deadline=time.monotonic() + settings.CLAIM_LEASE / 2, released=held)
