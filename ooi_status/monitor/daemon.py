@@ -295,9 +295,9 @@ class Daemon:
             while not self.stop.is_set():
                 if self._reload:
                     self._apply_reload()
-                if self.monitor.overtaken.is_set():
+                stepped_down = self.monitor.overtaken.is_set()
+                if stepped_down:
                     self._step_down()
-                    leader = False
                 if not self.leadership.acquire():
                     if leader or next_check == 0.0:
                         log.info("standby: another monitor holds the leader lock; polling every %s s",
@@ -307,7 +307,7 @@ class Daemon:
                     self._stop_helpers(self.settings.SHUTDOWN_GRACE)
                     self._wait(self.settings.STANDBY_POLL)
                     continue
-                if not leader:
+                if not leader or stepped_down:  # (stepped down, and the lock was free again)
                     log.info("leader: checking every %s s", self.settings.CHECK_INTERVAL)
                     leader, next_check = True, time.time()
                     self._start_helpers()

@@ -8,6 +8,7 @@ old round then reaches its commit. Without a fence both rounds record the same c
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ooi_status import demo
 from ooi_status.model.monitor import EVENTS_SINK, PENDING, MonitorLeader, PendingUpdate, StatusHistory
-from ooi_status.monitor.daemon import Monitor
+from ooi_status.monitor.daemon import Daemon, Monitor
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.monitor.leader import AdvisoryLock, FileLeaderLock, Leadership, make_leadership
 
@@ -179,3 +180,40 @@ def test_file_lock_replaced_under_its_holder_is_lost(tmp_path: Path):
     finally:
         first.release()
         second.release()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_daemon_steps_down_when_a_round_finds_it_overtaken(demo_settings, monitor_db, caplog):
+    """The daemon's loop: its lock file is removed and another monitor takes the lead; the next
+    round is rolled back, the daemon steps down and waits as a standby."""
+    caplog.set_level("INFO", logger="ooi_status")
+    settings = demo_settings.replace(CHECK_INTERVAL=1, NOTIFY_INTERVAL=1, NOTIFY_OFFSET=0, STANDBY_POLL=1)
+    checks: list[object] = []
+    daemon = Daemon(settings, before_check=lambda _engine, now: checks.append(now))
+    loop = threading.Thread(target=daemon.run, name="daemon")
+    other = make_leadership(settings)
+    loop.start()
+    try:
+        assert wait_for(lambda: len(checks) >= 2)
+        lose_the_lock(daemon.leadership, monitor_db.url)
+        assert other.acquire()
+        assert wait_for(lambda: "stepping down" in caplog.text), caplog.text
+        assert wait_for(lambda: "standby" in caplog.text), caplog.text
+        assert "round rolled back: another monitor took the lead" in caplog.text
+        assert daemon.leadership.epoch is None and not daemon.deliverer.running
+    finally:
+        daemon.stop.set()
+        daemon.wake.set()
+        loop.join(60)
+        other.release()
+    history, events = history_and_events(monitor_db.engine)
+    assert_one_row_and_one_event_per_change(history, events)
+
+
+def wait_for(predicate, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
