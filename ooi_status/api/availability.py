@@ -19,16 +19,17 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ooi_status.api.errors import BadRequest, NotFound
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     Deployment,
     Rules,
+    StreamTimeline,
+    Timeline,
     Window,
     deployment_spans,
     resolve_window,
     stream_spans,
     summary_spans,
 )
-from ooi_status.availability_report import StreamTimeline, Timeline
 from ooi_status.config import Settings
 from ooi_status.db import Databases
 from ooi_status.sources import deployment_source, stream_source

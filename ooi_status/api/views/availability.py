@@ -31,8 +31,9 @@ from ooi_status.api.availability import (
     parse_query,
     read_inputs,
 )
-from ooi_status.availability_report import Style, Timeline, delimited, visavail
-from ooi_status.availability_svg import render_svg
+from ooi_status.availability.engine import Timeline
+from ooi_status.availability.report import Style, delimited, visavail
+from ooi_status.availability.svg import render_svg
 from ooi_status.config import Settings
 from ooi_status.times import utcnow
 
