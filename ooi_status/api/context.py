@@ -17,6 +17,7 @@ One place for the accessors every view uses, and for what each process keeps bet
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ooi_status.api import coalesce
 from ooi_status.config import Settings
-from ooi_status.db import Databases
+from ooi_status.db import Databases, first_line
 from ooi_status.sources import deployment_source, stream_source
 from ooi_status.sources.base import DeploymentSource, StreamSource
 from ooi_status.sources.bin_cache import BinCache
@@ -39,6 +40,8 @@ _SETTINGS = "ooi_status.settings"
 _DATABASES = "ooi_status.databases"
 _SOURCES = "ooi_status.sources"
 _WROTE = "ooi_status.wrote"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +102,19 @@ def metadata_session() -> Session:
 
 
 def close_sessions(_exc: BaseException | None) -> None:
-    # Always runs, error or not: the connection goes back to the pool, any transaction rolled back.
+    """Always runs, error or not: the connection goes back to the pool, any transaction rolled back.
+
+    The answer is made by then: a failure here (the connection died after the request's last
+    query, and rolling back on it fails) is logged, never turned into the answer. SQLAlchemy has
+    invalidated such a connection; the pool makes a new one for a later request."""
     for name in ("monitor_session", "metadata_session"):
         session = g.pop(name, None)
-        if session is not None:
+        if session is None:
+            continue
+        try:
             session.close()
+        except Exception as exc:
+            log.warning("closing the request's %s failed: %s", name.replace("_", " "), first_line(exc))
 
 
 def _note_statement(state: ORMExecuteState) -> None:
