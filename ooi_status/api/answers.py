@@ -120,7 +120,7 @@ def revision_cached(
         @functools.wraps(view)
         def wrapper(**url_arguments: Any) -> Response:
             query = parse(request.args) if parse is not None else None
-            key = (request.endpoint, tuple(sorted(url_arguments.items())), query)
+            key: tuple[Hashable, ...] = (request.endpoint, tuple(sorted(url_arguments.items())), query)
             cache: AnswerCache = current_app.extensions["ooi_status.answers"]
             session = monitor_session()
             current = revision.current(session)

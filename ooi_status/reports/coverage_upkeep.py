@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from ooi_status.availability.engine import Bin, Deployment, Rules
+from ooi_status.availability.engine import Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,
@@ -146,7 +146,7 @@ def _urgency(
         return (1, 0.0)
     if state is None:
         return (2, 0.0)
-    if (state.count, state.first, state.last) != (row.count, row.first, row.last):
+    if (state.count, state.first, state.last) != (row.points, row.first, row.last):
         return (3, 0.0)
     if state.refreshed_at < refresh_before:
         return (1, -state.refreshed_at.timestamp())
@@ -216,7 +216,7 @@ def update_instrument(
                 stream_bins = _read_bins(sources.streams, job.refdes, [stream_plan]).get(key, [])
         chosen = periods if stream_plan.whole else [p for p in periods if _recomputed(p, stream_plan.cutoff)]
         coverage = stream_coverage(
-            StreamBins(Bin(b.first, b.last, b.count) for b in stream_bins),
+            StreamBins(stream_bins),
             deployed,
             chosen,
             now_ntp,
@@ -237,7 +237,7 @@ def _stream_plan(row: StreamRow, state: Any, marks: str, whole: bool, lagging: d
         or state.last is None
         or row.last is None
         or row.first != state.first
-        or (row.count or 0) < (state.count or 0)
+        or (row.points or 0) < (state.count or 0)
         or row.last < state.last
     ):
         return _Plan(row, state, True)
@@ -249,8 +249,8 @@ def _check_tail(stream_plan: _Plan, bins: Sequence[BinRow]) -> _Plan:
     """The incremental plan when the stream only gained points after its previous last one, else whole."""
     row, state = stream_plan.row, stream_plan.state
     tail = [b for b in bins if b.last > state.last]
-    gained = (row.count or 0) - (state.count or 0)
-    if gained != sum(b.count for b in tail) - state.tail_points:
+    gained = (row.points or 0) - (state.count or 0)
+    if gained != sum(b.points for b in tail) - state.tail_points:
         return _Plan(row, state, True)
     cutoff = min(min((b.first for b in tail), default=math.inf), stream_plan.cutoff)
     if cutoff < stream_plan.read_from:
@@ -285,7 +285,7 @@ def _tail_points(row: StreamRow, bins: Sequence[BinRow]) -> int:
     """Points of the bins ending after the stream's last point (normally none)."""
     if row.last is None:
         return 0
-    return sum(b.count for b in bins if b.last > row.last)
+    return sum(b.points for b in bins if b.last > row.last)
 
 
 def _write(
@@ -313,7 +313,7 @@ def _write(
     session.execute(delete(_S).where(tuple_(_S.c.refdes, _S.c.method, _S.c.stream).in_(keys)))
     insert_rows(session, _S, _STATE_WRITTEN, [
         {
-            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.count,
+            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.points,
             "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks,
             "computed_at": now, "refreshed_at": now if p.whole else p.state.refreshed_at,
         }
