@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -46,6 +46,31 @@ def describe_error(exc: BaseException) -> str:
     hint = missing_metadata_table(exc)
     described = f"{type(exc).__name__}: {first_line(exc)}"
     return f"{described} ({hint})" if hint else described
+
+
+def database_name(role: str, url: URL) -> str:
+    """A database in a few words for messages: its role, server and name, never a password
+    (``monitor database PostgreSQL 127.0.0.1:5432/ooistatus``, ``monitor database SQLite monitor.sqlite``)."""
+    if url.get_backend_name() == "sqlite":
+        return f"{role} database SQLite {PurePath(url.database or ':memory:').name}"
+    if url.get_backend_name() == "postgresql":
+        return f"{role} database PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return f"{role} database {url.get_backend_name()} {url.host}/{url.database}"
+
+
+def failed_database(exc: BaseException) -> str | None:
+    """The database (``database_name``) whose engine raised ``exc``, when one of ours did."""
+    return getattr(exc, "ooi_database", None)
+
+
+def _name_failures(engine: Engine, name: str) -> None:
+    # Every error of this engine's connections (a statement, a connect, a pre-ping) carries the
+    # database's name, so that an answer or a log line can say which database did not answer.
+    def tag(context: Any) -> None:
+        if context.sqlalchemy_exception is not None:
+            context.sqlalchemy_exception.ooi_database = name
+
+    event.listen(engine, "handle_error", tag)
 
 
 def is_postgres(engine_or_session: Engine | Session) -> bool:
@@ -115,7 +140,9 @@ class Databases:
             self._engines.clear()
             self._pid = os.getpid()
         if name not in self._engines:
-            self._engines[name] = make_engine(url, self.settings)
+            engine = make_engine(url, self.settings)
+            _name_failures(engine, database_name(name, engine.url))
+            self._engines[name] = engine
         return self._engines[name]
 
     @property
