@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ooi_status import sqlite_threads
 from ooi_status.config import Settings
 
 
@@ -87,16 +88,25 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -> Engine:
-    """An engine for ``url`` with the project's timeouts and SQLite pragmas."""
+def make_engine(
+    url: str, settings: Settings, *, pool_size: int | None = None, sqlite_busy_timeout: float | None = None
+) -> Engine:
+    """An engine for ``url`` with the project's timeouts and SQLite pragmas.
+
+    On SQLite a statement waits at most ``sqlite_busy_timeout`` seconds (default
+    DB_STATEMENT_TIMEOUT) for another connection's write lock, then fails with "database is
+    locked"; under gevent its calls run off the event loop (ooi_status.sqlite_threads)."""
     parsed = normalize_url(url)
     timeout = settings.DB_STATEMENT_TIMEOUT
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": timeout})
+        busy = timeout if sqlite_busy_timeout is None else sqlite_busy_timeout
+        engine = create_engine(parsed, connect_args={"timeout": busy})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if sqlite_threads.under_gevent():
+            sqlite_threads.threaded(engine, _most_connections(engine))
         return engine
     connect_args: dict[str, Any] = {}
     options: dict[str, Any] = {}
@@ -116,6 +126,13 @@ def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -
     )
 
 
+def _most_connections(engine: Engine) -> int:
+    """How many connections the engine's pool may hand out at once."""
+    size = getattr(engine.pool, "size", lambda: 1)()
+    overflow = getattr(engine.pool, "_max_overflow", 0)
+    return max(1, size + max(0, overflow))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -125,10 +142,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Databases:
-    """The monitor and metadata engines of one process, made on first use."""
+    """The monitor and metadata engines of one process, made on first use; the API's wait at most
+    ``sqlite_busy_timeout`` seconds for a SQLite write lock (SQLITE_BUSY_TIMEOUT)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, sqlite_busy_timeout: float | None = None) -> None:
         self.settings = settings
+        self.sqlite_busy_timeout = sqlite_busy_timeout
         self._pid = os.getpid()
         self._engines: dict[str, Engine] = {}
 
@@ -140,7 +159,7 @@ class Databases:
             self._engines.clear()
             self._pid = os.getpid()
         if name not in self._engines:
-            engine = make_engine(url, self.settings)
+            engine = make_engine(url, self.settings, sqlite_busy_timeout=self.sqlite_busy_timeout)
             _name_failures(engine, database_name(name, engine.url))
             self._engines[name] = engine
         return self._engines[name]

@@ -40,7 +40,9 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
     app.extensions["ooi_status.settings"] = settings
-    app.extensions["ooi_status.databases"] = Databases(settings)
+    app.extensions["ooi_status.databases"] = Databases(
+        settings, sqlite_busy_timeout=settings.SQLITE_BUSY_TIMEOUT
+    )
     logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)
 
     from ooi_status.api import answers, auth, coalesce, errors, metrics

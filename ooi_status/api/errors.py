@@ -110,6 +110,13 @@ def database_named(exc: BaseException) -> str:
     return database_name("monitor", normalize_url(current_settings().MONITOR_URL))
 
 
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked": the busy timeout (SQLITE_BUSY_TIMEOUT) passed while another
+    connection held the write lock. The statement and its transaction were not applied."""
+    orig = getattr(exc, "orig", None)
+    return orig is not None and "database is locked" in str(orig)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -136,6 +143,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PoolTimeout)
     def _database_down(exc: Exception) -> Response:
         database = database_named(exc)
+        if is_locked(exc):
+            log.warning("%s busy: %s", database, first_line(exc))
+            return error_response(
+                503,
+                "database_busy",
+                f"the {database} is busy: another process holds its write lock; nothing was changed, "
+                "try again shortly",
+            )
         log.warning("%s unavailable: %s", database, first_line(exc))
         return error_response(
             503, "database_unavailable", f"the {database} did not answer; try again shortly (see /health)"
