@@ -167,6 +167,21 @@ class MonitorHeartbeat(MonitorBase):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+class MonitorLeader(MonitorBase):
+    """One row: the leadership epoch (fencing token) of the monitors sharing this database.
+
+    A monitor that takes the leader lock moves ``epoch`` forward and keeps the value; each of its
+    rounds commits only while the row still holds it (ooi_status.monitor.leader), so a monitor
+    that lost the lock without knowing it never commits over its successor's work.
+    """
+
+    __tablename__ = "monitor_leader"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    taken_at: Mapped[datetime | None]
+
+
 class Silence(MonitorBase):
     """A silence or maintenance window: streams under a reference-designator prefix, for a time.
 
