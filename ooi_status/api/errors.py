@@ -105,7 +105,7 @@ def database_named(exc: BaseException) -> str:
     named = failed_database(exc)
     if named:
         return named
-    from ooi_status.api import current_settings
+    from ooi_status.api.context import current_settings
 
     return database_name("monitor", normalize_url(current_settings().MONITOR_URL))
 

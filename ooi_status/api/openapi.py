@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from ooi_status import __version__
-from ooi_status.api import MAX_BODY_BYTES
+from ooi_status.api.context import MAX_BODY_BYTES
 from ooi_status.api.openapi_schemas import ID, SCHEMAS, STATUS_ENUM, ref
 
 JSON = "application/json"
