@@ -119,28 +119,25 @@ class _Lines:
     """The file's text lines for csv.reader, read and decoded one at a time, at most MAX_BYTES
     of them in all (a file that grows while read, a pipe: no size to check first).
 
-    A line ends at LF (CRLF included): a vertical tab, NEL or U+2028 stays inside its field, for
-    the row's checks to name. ``number`` is the line last read.
+    A line ends at LF, CRLF or a lone CR (a spreadsheet's "CSV (Macintosh)"): a vertical tab, NEL
+    or U+2028 stays inside its field, for the row's checks to name. ``number`` is the line last
+    read.
     """
 
     def __init__(self, path: str | Path, raw: BinaryIO) -> None:
         self.path, self.raw = path, raw
         self.number = 0
         self._left = MAX_BYTES
+        self._pending: list[bytes] = []
 
     def __iter__(self) -> Iterator[str]:
         return self
 
     def __next__(self) -> str:
-        data = self.raw.readline(self._left + 1)
-        if not data:
-            raise StopIteration
-        self._left -= len(data)
-        if self._left < 0:
-            raise ExpectedCsvError(
-                f"{self.path}: more than the {MAX_BYTES:,} bytes an expected-streams CSV may have"
-            )
+        if not self._pending:
+            self._pending = _LONE_CR.split(self._read())
         self.number += 1
+        data = self._pending.pop(0)
         try:
             line = data.decode("utf-8-sig" if self.number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
@@ -150,6 +147,21 @@ class _Lines:
         if "\x00" in line:
             raise ExpectedCsvError(f"{self.path}, line {self.number}: not CSV text (NUL byte)")
         return line
+
+    def _read(self) -> bytes:
+        data = self.raw.readline(self._left + 1)
+        if not data:
+            raise StopIteration
+        self._left -= len(data)
+        if self._left < 0:
+            raise ExpectedCsvError(
+                f"{self.path}: more than the {MAX_BYTES:,} bytes an expected-streams CSV may have"
+            )
+        return data
+
+
+#: Where a lone CR ends a line: after a CR that no LF follows.
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)(?=.)", re.S)
 
 
 def _check_header(path: str | Path, header: list[str]) -> None:

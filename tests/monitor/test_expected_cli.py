@@ -236,3 +236,14 @@ def test_an_endless_stream_is_refused_after_the_limit_with_bounded_memory(run, m
     assert len(written) < 150
     assert peak < 64 * 1024 * 1024
     assert rows(monitor_db.engine) == []
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_lines_may_end_in_lf_crlf_or_a_lone_cr(run, monitor_db, tmp_path, end):
+    spreadsheet = tmp_path / "saved.csv"
+    spreadsheet.write_bytes(
+        end.join([HEADER.strip(), "a,streamed,0,60,120", "b,streamed,0.5,6,12", ""]).encode()
+    )
+    status, _, err = run(f"--expected={spreadsheet}")
+    assert status == 0, err
+    assert rows(monitor_db.engine) == [("a", "streamed", 0.0, 60, 120), ("b", "streamed", 0.5, 6, 12)]
