@@ -44,8 +44,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ooi_status import __version__, revision
-from ooi_status.api import current_settings, monitor_session
 from ooi_status.api.coalesce import coalescer, fresh_read
+from ooi_status.api.context import current_settings, monitor_session
+from ooi_status.model.monitor import Silence
+from ooi_status.times import utcnow
 
 IDENTITY, GZIP = "identity", "gzip"
 #: A revision this much below the latest seen means the revision row was started afresh.
@@ -209,9 +211,6 @@ def silence_epoch(current: int) -> int:
     """How many starts and ends of silences have passed: ``silenced`` on streams and instruments
     changes with the clock exactly then. The boundaries still ahead are read once per revision
     (silences change only by writes, which move it) and per process."""
-    from ooi_status.model.monitor import Silence
-    from ooi_status.times import utcnow
-
     now = utcnow()
     kept = current_app.extensions.get("ooi_status.silence_boundaries")
     if kept is None or kept[0] != current:

@@ -358,6 +358,7 @@ def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
     daemon = Daemon(settings, clock=lambda: now)
     consumer = daemon.port_stats
     assert consumer is not None and not consumer.running  # started only by the leader's loop
+    assert daemon.leadership.acquire()  # its rounds commit only while it leads
     consumer.start()
     try:
         wait_for(accepted.is_set, "the consumer connected to the silent broker")
@@ -368,6 +369,7 @@ def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
         hang_up()
         consumer.stop()  # joined: no thread of this test outlives it
         daemon.monitor.close()
+        daemon.leadership.release()
     assert not consumer.running
     with Session(monitor_db.engine) as session:
         beat = session.get(MonitorHeartbeat, "check")
@@ -383,8 +385,8 @@ def test_only_a_leading_daemon_consumes(db_settings, amqp_url, amqp_queue, tmp_p
     assert other.acquire()
     daemon = Daemon(settings)
     attempts = []
-    real_acquire = daemon.lock.acquire
-    daemon.lock.acquire = lambda: attempts.append(1) or real_acquire()  # type: ignore[method-assign]
+    real_acquire = daemon.leadership.acquire
+    daemon.leadership.acquire = lambda: attempts.append(1) or real_acquire()  # type: ignore[method-assign]
     daemon.monitor.check = lambda: True  # type: ignore[method-assign]  # rounds are not the subject here
     daemon.monitor.deliver = lambda: True  # type: ignore[method-assign]
     loop = threading.Thread(target=daemon.run)
