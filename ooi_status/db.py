@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +24,14 @@ def first_line(exc: BaseException) -> str:
     """An exception in one line for logs and messages: its first line, or its type when it has no text."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute returns a CursorResult for one, but
+    says Result, which has no row count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count in a {type(result).__name__}: not the result of an UPDATE or DELETE")
+    return result.rowcount
 
 
 METADATA_TABLES = ("stream_metadata", "partition_metadata", "xevent", "xasset", "xinstrument", "xdeployment")

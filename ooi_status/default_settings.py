@@ -65,7 +65,7 @@ CLAIM_LEASE = 120
 # Most events sent in one delivery round.
 DELIVERY_BATCH_SIZE = 5000
 # Extra URLs that receive every status event as JSON (same outbox rules).
-WEBHOOK_URLS = []
+WEBHOOK_URLS: list[str] = []
 
 # --- notifications for people (e-mail and chat) --------------------------------
 # Base URL of the web page, for the instrument links in messages (no trailing slash needed).
@@ -164,7 +164,7 @@ COVERAGE_REFRESH_SECONDS = 86400
 
 # --- API -------------------------------------------------------------------
 # Write keys: {name: "sha256:<hex digest>"}; print a new one with `ooi_status_monitor --new-api-key NAME`.
-API_KEYS = {}
+API_KEYS: dict[str, str] = {}
 # When true, reads need a key too.
 API_REQUIRE_KEY_FOR_READS = False
 # Seconds after which a monitor heartbeat is stale for /health; None = 3 × CHECK_INTERVAL.

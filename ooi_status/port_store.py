@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ooi_status.db import rowcount
 from ooi_status.diagnosis import PortSummary
 from ooi_status.model.monitor import PortAgent, PortCount, PortCountHourly, PortStatsRejection
 from ooi_status.port_counts import PortCountRecord
@@ -210,7 +211,7 @@ def prune(session: Session, now: datetime, hourly_days: int, batch: int) -> int:
     """Delete up to ``batch`` hourly sums older than ``hourly_days``, and port agents silent as long."""
     cutoff = now - timedelta(days=hourly_days)
     oldest = select(_PH.c.refdes, _PH.c.hour).where(_PH.c.hour < cutoff).limit(batch)
-    pruned = session.execute(delete(_PH).where(tuple_(_PH.c.refdes, _PH.c.hour).in_(oldest))).rowcount
+    pruned = rowcount(session.execute(delete(_PH).where(tuple_(_PH.c.refdes, _PH.c.hour).in_(oldest))))
     gone = select(_PA.c.refdes).where(_PA.c.last_time < cutoff).limit(batch)
     session.execute(delete(_PA).where(_PA.c.refdes.in_(gone)))
     return pruned or 0

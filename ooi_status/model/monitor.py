@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ooi_status.model.types import JSONDocument, UTCDateTime
@@ -37,6 +48,7 @@ def sink_kind(sink: str) -> str:
 
 class MonitorBase(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    __table__: ClassVar[Table]  # every model is a table (DeclarativeBase says FromClause)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONDocument}
 
 
@@ -165,6 +177,21 @@ class MonitorHeartbeat(MonitorBase):
     events_failed: Mapped[int] = mapped_column(Integer, default=0)
     events_dead: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class MonitorLeader(MonitorBase):
+    """One row: the leadership epoch (fencing token) of the monitors sharing this database.
+
+    A monitor that takes the leader lock moves ``epoch`` forward and keeps the value; each of its
+    rounds commits only while the row still holds it (ooi_status.monitor.leader), so a monitor
+    that lost the lock without knowing it never commits over its successor's work.
+    """
+
+    __tablename__ = "monitor_leader"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str | None] = mapped_column(String(255))
+    taken_at: Mapped[datetime | None]
 
 
 class Silence(MonitorBase):

@@ -27,6 +27,7 @@ from ooi_status.monitor.daemon import (
     run_once,
 )
 from ooi_status.monitor.digest_facts import digest_facts
+from ooi_status.monitor.entry import EarlyStop
 from ooi_status.monitor.expected import ExpectedCsvError, read_expected_csv, upsert_expected
 from ooi_status.monitor.notify import plan_round
 from ooi_status.notify.digest import digest_message
@@ -179,9 +180,53 @@ def print_new_key(name: str, scope: str = WRITE) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None, before_check: BeforeCheck | None = None) -> int:
-    """The command; ``before_check`` runs before each check round (the demo's live data)."""
-    args = parse_args(argv)
+def main(
+    argv: list[str] | None = None,
+    before_check: BeforeCheck | None = None,
+    early_stop: EarlyStop | None = None,
+) -> int:
+    """The command; ``before_check`` runs before each check round (the demo's live data).
+
+    A stop signal that arrives before the daemon's loop starts is remembered (``early_stop``,
+    installed by the entry point before the imports; here otherwise) and stops the daemon as it
+    starts, exit status 0. The other actions get the default handlers back once parsed.
+    """
+    early = early_stop or EarlyStop().install()
+    try:
+        args = parse_args(argv)
+    except SystemExit:
+        early.restore()
+        raise
+    if not _runs_the_daemon(args):
+        early.restore()
+        return _run_action(args, before_check)
+    return _start_daemon(before_check, early)
+
+
+def _runs_the_daemon(args: argparse.Namespace) -> bool:
+    return not (args.new_api_key or args.expected or args.once or args.notify_preview or args.build_coverage)
+
+
+def _start_daemon(before_check: BeforeCheck | None, early: EarlyStop) -> int:
+    try:
+        settings = settings_or_exit("ooi_status_monitor")
+        configure_logging(settings)
+        migrate_if_configured(settings)
+        log.info(
+            "monitor database %s, metadata %s (%s)",
+            mask_url(settings.MONITOR_URL), mask_url(settings.METADATA_URL), settings.STREAM_SOURCE,
+        )  # fmt: skip
+        daemon = Daemon(settings, before_check=before_check)
+    except BaseException:
+        early.restore(again=False)  # the failure is the outcome, whatever was asked meanwhile
+        raise
+    daemon.install_signals()
+    if early.signum is not None:
+        daemon.request_stop(early.signum)
+    return daemon.run()
+
+
+def _run_action(args: argparse.Namespace, before_check: BeforeCheck | None) -> int:
     if args.new_api_key is not None:
         return print_new_key(args.new_api_key, args.scope)
     settings = settings_or_exit("ooi_status_monitor")
@@ -197,11 +242,7 @@ def main(argv: list[str] | None = None, before_check: BeforeCheck | None = None)
         "monitor database %s, metadata %s (%s)",
         mask_url(settings.MONITOR_URL), mask_url(settings.METADATA_URL), settings.STREAM_SOURCE,
     )  # fmt: skip
-    if args.once:
-        return run_once(settings, before_check=before_check)
-    daemon = Daemon(settings, before_check=before_check)
-    daemon.install_signals()
-    return daemon.run()
+    return run_once(settings, before_check=before_check)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,15 @@ erroring makes the round log one line and end, and the next round tries again. T
 - checks at every multiple of CHECK_INTERVAL (60: at :00 of each minute), deliveries
   NOTIFY_OFFSET seconds after each multiple of NOTIFY_INTERVAL; a monitor that becomes the
   leader checks at once rather than waiting for the next slot;
-- SIGTERM/SIGINT: the current round finishes, the lock is released, exit status 0; a round
+- deliveries run in a thread of their own (``Deliverer``) while this monitor leads, so a slow
+  events service never holds up a check: a delivery round has its own budget (no POST starts
+  after CLAIM_LEASE / 2, each POST gives up after NOTIFY_TIMEOUT), and a round still running
+  at its next slot only makes that slot wait;
+- a round that finds another monitor's leadership epoch (ooi_status.monitor.leader) is rolled
+  back and the monitor steps down to standby;
+- SIGTERM/SIGINT: the current rounds finish, the lock is released, exit status 0; a round
   still running SHUTDOWN_GRACE seconds after the signal is abandoned (its transaction rolls
-  back, nothing is lost: the next monitor sees the same changes);
+  back, nothing is lost: the next monitor sees the same changes; a delivery's claims expire);
 - SIGHUP: settings are read again; a bad settings file is logged and the old settings kept;
 - with AMQP_URL set, the port-agent statistics consumer (monitor/port_stats.py) runs in a
   thread of its own while this monitor leads: started when it takes the lock, stopped when
@@ -30,6 +36,7 @@ from types import FrameType
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, SettingsError, load_settings
 from ooi_status.db import Databases, describe_error
@@ -37,7 +44,7 @@ from ooi_status.logs import setup_logging
 from ooi_status.monitor.check import CheckMemory, MonitorSource, run_round
 from ooi_status.monitor.delivery import deliver_due
 from ooi_status.monitor.heartbeat import CHECK, DELIVER, write_heartbeat
-from ooi_status.monitor.leader import LeaderLock, make_lock
+from ooi_status.monitor.leader import Leadership, NotLeader, make_leadership
 from ooi_status.monitor.notify import notify_round, queue_digests
 from ooi_status.monitor.port_stats import PortStatsConsumer
 from ooi_status.monitor.sinks import Sinks
@@ -55,6 +62,9 @@ DEPENDENCY_ERRORS = (SourceUnavailable, SQLAlchemyError, OSError)
 #: A step run before each check round with the metadata engine and the round's time; the demo
 #: moves its synthetic observatory forward with one (ooi_status.run_demo), production has none.
 BeforeCheck = Callable[[Engine, datetime], object]
+#: The last statement of a round's transaction: raises NotLeader when this monitor was overtaken
+#: (ooi_status.monitor.leader.Leadership.fence). None: no fence (tests, previews).
+Fence = Callable[[Session], None]
 
 
 class Monitor:
@@ -65,12 +75,16 @@ class Monitor:
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
         before_check: BeforeCheck | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.before_check = before_check
+        self.fence = fence
         self.databases = Databases(settings)
         self.memory = CheckMemory()
+        #: Set when a round found that another monitor took the lead: the daemon steps down.
+        self.overtaken = threading.Event()
         self._source: MonitorSource | None = None
         self._client: Sinks | None = None
 
@@ -95,6 +109,9 @@ class Monitor:
                 self.before_check(self.databases.metadata, now)
             with self.databases.monitor_session() as session, session.begin():
                 report = run_round(self.source(), session, now, self.settings, self.memory)
+                self._fence(session)
+        except NotLeader as exc:
+            return self._overtaken(CHECK, exc)
         except DEPENDENCY_ERRORS as exc:
             return self._failed(CHECK, now, started, describe_error(exc))
         except Exception as exc:  # a bug must not stop the monitor: logged whole, round skipped
@@ -114,6 +131,9 @@ class Monitor:
             with self.databases.monitor_session() as session, session.begin():
                 notify_round(session, now, self.settings)
                 queue_digests(session, now, self.settings)
+                self._fence(session)
+        except NotLeader as exc:
+            return self._overtaken("notification", exc)
         except DEPENDENCY_ERRORS as exc:
             log.error("notification step skipped: %s", describe_error(exc))
             return False
@@ -152,19 +172,33 @@ class Monitor:
         started = time.monotonic()
         try:
             with self.databases.monitor_session() as session:
-                report = deliver_due(session, self.client(), now, self.settings)
+                report = deliver_due(session, self.client(), now, self.settings, fence=self._fence)
                 with session.begin():
                     write_heartbeat(
                         session, DELIVER, now, time.monotonic() - started, ok=not report.unreachable,
                         error=_unreachable(report.unreachable), events_delivered=report.delivered,
                         events_failed=report.failed, events_dead=report.dead,
                     )  # fmt: skip
+                    self._fence(session)
+        except NotLeader as exc:
+            return self._overtaken(DELIVER, exc)
         except DEPENDENCY_ERRORS as exc:
             return self._failed(DELIVER, now, started, describe_error(exc))
         except Exception as exc:
             log.exception("delivery round failed")
             return self._failed(DELIVER, now, started, describe_error(exc))
         return not report.unreachable
+
+    def _fence(self, session: Session) -> None:
+        if self.fence is not None:
+            self.fence(session)
+
+    def _overtaken(self, kind: str, exc: NotLeader) -> bool:
+        """A round of a monitor that no longer leads: rolled back, no heartbeat (the heartbeat
+        is the leader's); the daemon steps down."""
+        log.warning("%s round rolled back: %s", kind, exc)
+        self.overtaken.set()
+        return False
 
     def _failed(self, kind: str, now: datetime, started: float, error: str) -> bool:
         """Log one line and record the failed round where the monitor database still answers."""
@@ -211,12 +245,14 @@ class Daemon:
         self.reload_settings = reload
         self.clock = clock
         self.before_check = before_check
-        self.monitor = Monitor(settings, clock, before_check)
-        self.lock: LeaderLock = make_lock(settings)
+        self.leadership: Leadership = make_leadership(settings)
+        self.monitor = self._new_monitor(settings)
         self.stop = threading.Event()
         self.wake = threading.Event()  # set by a signal: the current wait ends early
         self._reload = False
+        self._stop_deadline = float("inf")  # time.monotonic() when SHUTDOWN_GRACE runs out
         self.port_stats = port_stats_consumer(settings, clock)
+        self.deliverer = Deliverer(self)
 
     # --- signals ---------------------------------------------------------------------------
 
@@ -226,11 +262,16 @@ class Daemon:
         signal.signal(signal.SIGHUP, self._on_hup)
         signal.signal(signal.SIGALRM, self._on_alarm)
 
+    def request_stop(self, signum: int) -> None:
+        """A stop signal that came before the handlers were installed (see monitor/entry.py)."""
+        self._on_stop(signum, None)
+
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         if not self.stop.is_set():
             log.info("%s: stopping after the current round", signal.Signals(signum).name)
             self.stop.set()
             self.wake.set()
+            self._stop_deadline = time.monotonic() + self.settings.SHUTDOWN_GRACE
             signal.alarm(max(1, int(self.settings.SHUTDOWN_GRACE)))
 
     def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
@@ -249,55 +290,80 @@ class Daemon:
 
     def run(self) -> int:
         leader = False
-        next_check = next_delivery = 0.0
+        next_check = 0.0
         try:
             while not self.stop.is_set():
                 if self._reload:
                     self._apply_reload()
-                if not self.lock.acquire():
+                stepped_down = self.monitor.overtaken.is_set()
+                if stepped_down:
+                    self._step_down()
+                if not self.leadership.acquire():
                     if leader or next_check == 0.0:
                         log.info("standby: another monitor holds the leader lock; polling every %s s",
                                  self.settings.STANDBY_POLL)  # fmt: skip
                         next_check = -1.0
                     leader = False
-                    self._stop_port_stats()
+                    self._stop_helpers(self.settings.SHUTDOWN_GRACE)
                     self._wait(self.settings.STANDBY_POLL)
                     continue
-                if not leader:
+                if not leader or stepped_down:  # (stepped down, and the lock was free again)
                     log.info("leader: checking every %s s", self.settings.CHECK_INTERVAL)
                     leader, next_check = True, time.time()
-                    if self.port_stats is not None:
-                        self.port_stats.start()
-                    next_delivery = next_slot(
-                        time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET
-                    )
-                next_check, next_delivery = self._due_rounds(next_check, next_delivery)
-                self._wait(min(next_check, next_delivery) - time.time())
+                    self._start_helpers()
+                next_check = self._due_check(next_check)
+                self._wait(next_check - time.time())
         except ShutdownTimeout:
             log.warning(
                 "a round outlived SHUTDOWN_GRACE (%s s): abandoned, rolled back", self.settings.SHUTDOWN_GRACE
             )
         finally:
             signal.alarm(0)
-            self._stop_port_stats()
-            self.lock.release()
+            if not self._stop_helpers(max(1.0, min(self._stop_deadline - time.monotonic(),
+                                                   self.settings.SHUTDOWN_GRACE))):  # fmt: skip
+                log.warning("a delivery round outlived SHUTDOWN_GRACE: abandoned (its claims expire)")
+            self.leadership.release()
             self.monitor.close()
         log.info("stopped")
         return 0
+
+    def _start_helpers(self) -> None:
+        """What runs beside the check rounds while this monitor leads: deliveries, and the
+        port-agent statistics consumer when AMQP_URL is set."""
+        if self.stop.is_set():
+            return
+        self.deliverer.start()
+        if self.port_stats is not None and not self.port_stats.running:
+            self.port_stats.start()
+
+    def _stop_helpers(self, timeout: float) -> bool:
+        """Stop them, waiting at most ``timeout`` s for a delivery round; False if one still runs."""
+        stopped = self.deliverer.stop(timeout)
+        self._stop_port_stats()
+        return stopped
+
+    def _new_monitor(self, settings: Settings) -> Monitor:
+        # The fence reads self.leadership when called: a reload may replace it.
+        return Monitor(settings, self.clock, self.before_check, fence=lambda s: self.leadership.fence(s))
+
+    def _step_down(self) -> None:
+        """A round found another monitor's epoch: give the lock up and wait as a standby (the
+        next acquire() takes the lock and a new epoch again if it is free)."""
+        log.warning("another monitor took the lead: stepping down")
+        self._stop_helpers(self.settings.SHUTDOWN_GRACE)
+        self.monitor.overtaken.clear()
+        self.leadership.release()
 
     def _stop_port_stats(self) -> None:
         if self.port_stats is not None and self.port_stats.running:
             self.port_stats.stop(self.settings.SHUTDOWN_GRACE)
 
-    def _due_rounds(self, next_check: float, next_delivery: float) -> tuple[float, float]:
+    def _due_check(self, next_check: float) -> float:
         if time.time() >= next_check and not self.stop.is_set():
             self.monitor.check()
             next_check = next_slot(time.time(), self.settings.CHECK_INTERVAL)
-            self._upkeep_coverage(min(next_check, next_delivery))
-        if time.time() >= next_delivery and not self.stop.is_set():
-            self.monitor.deliver()
-            next_delivery = next_slot(time.time(), self.settings.NOTIFY_INTERVAL, self.settings.NOTIFY_OFFSET)
-        return next_check, next_delivery
+            self._upkeep_coverage(next_check)
+        return next_check
 
     def _upkeep_coverage(self, next_round: float) -> None:
         """Coverage upkeep in the time left before the next round (Unix seconds), at most
@@ -316,18 +382,70 @@ class Daemon:
             return
         log.info("SIGHUP: settings reloaded from %s", settings.source)
         configure_logging(settings)
+        delivering = self.deliverer.running
+        self.deliverer.stop(self.settings.SHUTDOWN_GRACE)  # it uses the monitor closed below
         self.monitor.close()
         old, self.settings = self.settings, settings
-        self.monitor = Monitor(settings, self.clock, self.before_check)
+        self.monitor = self._new_monitor(settings)
         was_consuming = self.port_stats is not None and self.port_stats.running
         self._stop_port_stats()
         self.port_stats = port_stats_consumer(settings, self.clock)
         if (old.MONITOR_URL, old.LOCK_FILE) != (settings.MONITOR_URL, settings.LOCK_FILE):
-            self.lock.release()
-            self.lock = make_lock(settings)
+            self.leadership.release()
+            self.leadership = make_leadership(settings)
         # Still the leader as far as the loop knows: the next acquire() stops it if not.
         if was_consuming and self.port_stats is not None:
             self.port_stats.start()
+        if delivering:
+            self.deliverer.start()
+
+
+class Deliverer:
+    """Delivery rounds in a thread of their own, at NOTIFY_OFFSET after each multiple of
+    NOTIFY_INTERVAL, while the daemon leads. A round still running at its next slot makes that
+    slot wait (one round at a time); check rounds never wait for it."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stop = threading.Event()  # each thread its own: one abandoned keeps its stop
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), name="delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Ask the thread to stop after its current round; True once it has."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(max(0.0, timeout))
+            if self._thread.is_alive():
+                return False
+            self._thread = None
+        return True
+
+    def _run(self, stop: threading.Event) -> None:
+        daemon = self.daemon
+        while not stop.is_set():
+            settings = daemon.settings
+            due = next_slot(time.time(), settings.NOTIFY_INTERVAL, settings.NOTIFY_OFFSET)
+            if stop.wait(max(0.0, due - time.time())):
+                return
+            monitor = daemon.monitor
+            try:
+                monitor.deliver()
+            except Exception:  # a bug must not end deliveries: logged whole, tried next slot
+                log.exception("delivery round failed")
+            if monitor.overtaken.is_set():
+                daemon.wake.set()  # the loop steps down
+                return
 
 
 def port_stats_consumer(settings: Settings, clock: Callable[[], datetime]) -> PortStatsConsumer | None:
@@ -339,16 +457,16 @@ def run_once(
     settings: Settings, clock: Callable[[], datetime] = utcnow, before_check: BeforeCheck | None = None
 ) -> int:
     """One check and one delivery (``--once``): 0 when every dependency answered, else 1."""
-    lock = make_lock(settings)
-    if not lock.acquire():
+    leadership = make_leadership(settings)
+    if not leadership.acquire():
         log.error("another monitor holds the leader lock: nothing done")
         return 1
-    monitor = Monitor(settings, clock, before_check)
+    monitor = Monitor(settings, clock, before_check, fence=leadership.fence)
     try:
         checked = monitor.check()
         delivered = monitor.deliver()
     finally:
-        lock.release()
+        leadership.release()
         monitor.close()
     return 0 if checked and delivered else 1
 

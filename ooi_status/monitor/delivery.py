@@ -2,11 +2,14 @@
 
 A delivery round (``deliver_due``) has three steps and two transactions:
 
-1. **Claim** (transaction 1, committed before any POST): read the oldest pending rows
-   (DELIVERY_BATCH_SIZE at most, by id) and claim the due ones with a guarded UPDATE that
-   sets ``claimed_until = now + CLAIM_LEASE`` only where no live claim exists. The UPDATE,
-   not the read, decides: of two deliverers racing for a row exactly one gets it back from
-   RETURNING, the other leaves the row alone.
+1. **Claim** (transaction 1, committed before any POST): read the heads of the queues
+   (DELIVERY_BATCH_SIZE rows at most: the first pending row of every (sink, asset) queue, then
+   the second of each, and so on, so that one asset's backlog or trouble never crowds the
+   others out of a round) and claim the due ones with a guarded UPDATE that sets
+   ``claimed_until = now + CLAIM_LEASE`` only where no live claim exists. The UPDATE, not the
+   read, decides: of two deliverers racing for a row exactly one gets it back from RETURNING,
+   the other leaves the row alone. With a ``fence`` (ooi_status.monitor.leader), the claim
+   commits only while this monitor leads: a monitor that lost the lead claims nothing.
 2. **Send** (no transaction, no database lock held during network I/O): POST the claimed
    rows in id order. A row is sent only while every earlier pending row of its (sink, asset)
    in the batch was delivered this round: a failure, a row in backoff or a row claimed by
@@ -27,14 +30,14 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
-from sqlalchemy import Row, Table, bindparam, or_, select, update
+from sqlalchemy import Row, Table, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, display_url
@@ -59,9 +62,11 @@ _outbox: Table = PendingUpdate.__table__  # type: ignore[assignment]
 class DeliveryError(Exception):
     """A POST that did not deliver its event.
 
-    ``permanent``: the event's own fault (a 4xx); it counts towards MAX_STATUS_POST_FAILURES.
-    ``unreachable``: the destination is down (refused, timeout, 5xx); nothing more is sent
-    to that sink this round. Neither: an unexpected answer, retried with backoff.
+    ``permanent``: the event's own fault (a 4xx, a redirect, or an answer other than the one
+    the destination acknowledges with: a 2xx other than 201 from the events API); it counts
+    towards MAX_STATUS_POST_FAILURES, after which the event is dead. ``unreachable``: the
+    destination is down (refused, timeout, 5xx); nothing more is sent to that sink this round,
+    and the event is retried with backoff, never made dead.
     """
 
     def __init__(self, message: str, *, permanent: bool = False, unreachable: bool = False) -> None:
@@ -72,11 +77,14 @@ class DeliveryError(Exception):
     @classmethod
     def for_status(cls, status: int, url: str) -> DeliveryError:
         """The one place where an HTTP status that is not a success becomes an error kind."""
-        if 400 <= status < 500:
-            return cls(f"HTTP {status} from {url}", permanent=True)
         if status >= 500:
             return cls(f"HTTP {status} from {url}", unreachable=True)
-        return cls(f"unexpected HTTP {status} from {url}")
+        if 400 <= status < 500:
+            return cls(f"HTTP {status} from {url}", permanent=True)
+        # A redirect (never followed: it would turn the POST into a GET) or a success that is
+        # not the acknowledgement: the service answers, but not to this event. Retrying it for
+        # ever would hold back every later event of its asset, so it counts like a 4xx.
+        return cls(f"unexpected HTTP {status} from {url}", permanent=True)
 
     @classmethod
     def for_exception(cls, exc: Exception, url: str) -> DeliveryError:
@@ -192,17 +200,25 @@ class Sender(Protocol):
     def display_sink(self, sink: str) -> str: ...
 
 
-def deliver_due(session: Session, client: Sender, now: datetime, settings: Settings) -> DeliveryReport:
+def deliver_due(
+    session: Session, client: Sender, now: datetime, settings: Settings,
+    fence: Callable[[Session], None] | None = None,
+) -> DeliveryReport:  # fmt: skip
     """Deliver what is due at ``now``; one round, at most DELIVERY_BATCH_SIZE rows.
 
     ``session`` must have no transaction in progress: this function runs and commits its
     own two transactions (see the module docstring). Delivery errors never escape; database
-    errors do, and leave at most claims behind, which expire after CLAIM_LEASE.
+    errors do, and leave at most claims behind, which expire after CLAIM_LEASE. ``fence`` ends
+    the claim's transaction (its NotLeader escapes: nothing claimed, nothing sent). The record
+    is not fenced: it writes only what was done with rows claimed while leading, guarded by
+    their lease, and refusing it would only send delivered events again.
     """
     lease_until = now + timedelta(seconds=settings.CLAIM_LEASE)
     with session.begin():
         rows = _read_batch(session, settings.DELIVERY_BATCH_SIZE)
         claimed = _claim(session, [r.id for r in rows if r.next_attempt_at <= now], now, lease_until)
+        if fence is not None:
+            fence(session)
     sendable, held = _sendable(rows, claimed, now)
     # No POST starts after half the lease, so that the writes land while we hold the claims.
     result = _Round(deadline=time.monotonic() + settings.CLAIM_LEASE / 2, released=held)
@@ -215,18 +231,26 @@ def deliver_due(session: Session, client: Sender, now: datetime, settings: Setti
 
 
 def _read_batch(session: Session, limit: int) -> Sequence[Row[Any]]:
-    """The oldest pending rows, due or not: a row in backoff must still hold back the
-    later rows of its asset. ``refdes``: the instrument the event is about, for the logs."""
+    """At most ``limit`` pending rows, due or not (a row in backoff must still hold back the
+    later rows of its queue), in id order: the head of every (sink, asset) queue first, then
+    the second row of each, and so on. What is read of each queue is its first rows, so the
+    order within a queue holds. ``refdes``: the instrument the event is about, for the logs."""
+    position = func.row_number().over(
+        partition_by=(_outbox.c.sink, _outbox.c.asset_uid), order_by=_outbox.c.id
+    )
+    queued = (
+        select(_outbox.c.id, position.label("position")).where(_outbox.c.state == PENDING).subquery("queued")
+    )
+    heads = select(queued.c.id).order_by(queued.c.position, queued.c.id).limit(limit).subquery("heads")
     columns: list[Any] = [_outbox.c[name] for name in ("id", "sink", "asset_uid", "message", "attempts")]
     columns += [_outbox.c.error_count, _outbox.c.next_attempt_at, ReferenceDesignator.name.label("refdes")]
     query = (
         select(*columns)
         .select_from(_outbox)
+        .join(heads, heads.c.id == _outbox.c.id)
         .outerjoin(DeployedStream, DeployedStream.id == _outbox.c.deployed_stream_id)
         .outerjoin(ReferenceDesignator, ReferenceDesignator.id == DeployedStream.reference_designator_id)
-        .where(_outbox.c.state == PENDING)
         .order_by(_outbox.c.id)
-        .limit(limit)
     )
     return session.execute(query).all()
 

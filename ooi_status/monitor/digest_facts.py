@@ -7,7 +7,6 @@ MAX_CHANGES of them (a digest lists LIST_LIMIT per subscription and counts the r
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
 from ooi_status.notify.digest import ActiveSilence, DigestFacts, PastChange, StreamState
+from ooi_status.reports.uptime import uptime
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import in_force
 
@@ -66,15 +66,11 @@ def digest_facts(session: Session, now: datetime) -> DigestFacts:
 
 
 def site_uptime(session: Session, now: datetime) -> dict[str, tuple[float | None, float | None]]:
-    """Uptime per site (fractions) over 24 h and 7 d, from the uptime reports where installed."""
-    try:
-        reports = importlib.import_module("ooi_status.reports.uptime")
-    except ImportError:
-        return {}
+    """Uptime per site (fractions) over 24 h and 7 d, exactly as the uptime report gives it."""
     spans = [
         {
             row["site"]: _fraction(row.get("uptime_percent"))
-            for row in reports.uptime(session, now - span, now, "site")
+            for row in uptime(session, now - span, now, "site")
         }
         for span in (timedelta(days=1), timedelta(days=7))
     ]

@@ -9,6 +9,7 @@ upserts every row by (name, method) in the caller's single transaction.
 
 from __future__ import annotations
 
+import _csv
 import csv
 import math
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ def _check_header(path: str | Path, header: list[str]) -> None:
         raise ExpectedCsvError(f"{path}, line 1: a column is named twice")
 
 
-def _rows(path: str | Path, header: list[str], reader: csv._reader) -> list[ExpectedRow]:
+def _rows(path: str | Path, header: list[str], reader: _csv.Reader) -> list[ExpectedRow]:
     rows: list[ExpectedRow] = []
     seen: dict[tuple[str, str], int] = {}
     for cells in reader:

@@ -24,18 +24,26 @@ Delivery contract (at least once, never a duplicate row):
   PORT_COUNT_UPKEEP_INTERVAL seconds from the same thread, in transactions of
   PORT_COUNT_UPKEEP_BATCH rows, whether or not the broker answers.
 
-Nothing here is shared with the check round: the thread has its own engine and connection,
-and the daemon only starts and stops it (as it gains and loses the leader lock).
+While a batch commits, the next one arrives: batches are parsed on the connection's thread
+and stored, in order, by a writer thread of the same connection; acknowledgements still go
+out on the connection's thread, after the commit. After a failed batch nothing later of that
+connection is stored or acknowledged.
+
+Nothing here is shared with the check round: the threads have their own engine and
+connections, and the daemon only starts and stops them (as it gains and loses the leader lock).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -90,6 +98,75 @@ class ReasonLog:
         more = f" ({quiet} more since the last line)" if quiet else ""
         log.warning("port-agent message dead-lettered: %s%s", exc, more)
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A parsed batch: the good records, the bad ones' reasons, the delivery tag to acknowledge."""
+
+    good: list[PortCountRecord]
+    reasons: Counter[str]
+    last_tag: int
+
+
+class _Writer:
+    """Stores one connection's batches in order, in a thread of its own, while the next arrives.
+
+    A batch is acknowledged only after its transaction committed: the writer hands the ack to
+    the connection's thread (pika's ``add_callback_threadsafe``), which sends it. After a
+    failure the writer stores nothing more for this connection (a later batch's multiple-ack
+    would acknowledge the failed one's messages too); the consumer sees the failure on its next
+    message, raises it, and the connection is dropped, so every unacknowledged message comes
+    back. At most one batch waits for the writer while it stores another: memory stays bounded
+    by the prefetch count.
+    """
+
+    def __init__(self, consumer: PortStatsConsumer, channel: BlockingChannel) -> None:
+        self._consumer = consumer
+        self._channel = channel
+        self._connection = channel.connection
+        self._batches: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="port-stats-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: _Batch) -> None:
+        self.raise_failure()
+        self._batches.put(batch)
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def drain(self) -> None:
+        """Wait until every batch handed over is stored, then send their acks; raises a failure."""
+        self._batches.join()
+        self.raise_failure()
+        self._connection.process_data_events(time_limit=0)  # runs the acks queued by the writer
+
+    def close(self) -> None:
+        self._batches.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._batches.get()
+            try:
+                if batch is None:
+                    return
+                if self._failure is None:
+                    self._store(batch)
+            finally:
+                self._batches.task_done()
+
+    def _store(self, batch: _Batch) -> None:
+        try:
+            self._consumer.store(batch)
+            self._connection.add_callback_threadsafe(
+                functools.partial(self._consumer.acknowledge, self._channel, batch)
+            )
+        except BaseException as exc:  # handed to the consumer's thread, which handles it
+            self._failure = exc
 
 
 class PortStatsConsumer:
@@ -188,7 +265,7 @@ class PortStatsConsumer:
             log.exception("port-agent statistics consumer failed")
         finally:
             if connection is not None and connection.is_open:
-                with contextlib.suppress(BROKER_ERRORS):
+                with contextlib.suppress(*BROKER_ERRORS):
                     connection.close()
         return consumed
 
@@ -222,31 +299,42 @@ class PortStatsConsumer:
     # --- consuming ---------------------------------------------------------------------------
 
     def consume(self, channel: BlockingChannel) -> None:
-        """Store and acknowledge batches until stopped; raises on any broker or database fault."""
+        """Store and acknowledge batches until stopped; raises on any broker or database fault.
+
+        Batches are parsed and dead-lettered here and stored by a writer thread (``_Writer``),
+        so that the next batch arrives while the previous one commits.
+        """
         size = int(self.settings.PORT_COUNT_BATCH_SIZE)
         wait = float(self.settings.PORT_COUNT_BATCH_SECONDS)
         batch: list[tuple[int, bytes]] = []
         deadline = 0.0
-        for method, _properties, body in channel.consume(self.queue, inactivity_timeout=min(wait, 0.5)):
-            if method is not None:
-                if not batch:
-                    deadline = time.monotonic() + wait
-                batch.append((method.delivery_tag, body))
-            if batch and (len(batch) >= size or time.monotonic() >= deadline or self._stop.is_set()):
-                self.flush(channel, batch)
-                batch = []
-            if self._stop.is_set():
-                channel.cancel()
-                return
-            if method is None:
-                self.upkeep_if_due()
-        # The generator ends when the broker cancelled the consumer: what was received is stored.
-        if batch:
-            self.flush(channel, batch)
-        raise BrokerCancelled
+        writer = _Writer(self, channel)
+        try:
+            for method, _properties, body in channel.consume(self.queue, inactivity_timeout=min(wait, 0.5)):
+                writer.raise_failure()
+                if method is not None:
+                    if not batch:
+                        deadline = time.monotonic() + wait
+                    batch.append((method.delivery_tag, body))
+                if batch and (len(batch) >= size or time.monotonic() >= deadline or self._stop.is_set()):
+                    writer.submit(self.prepare(batch))
+                    batch = []
+                if self._stop.is_set():
+                    writer.drain()
+                    channel.cancel()
+                    return
+                if method is None:
+                    self.upkeep_if_due()
+            # The generator ends when the broker cancelled the consumer: what was received is stored.
+            if batch:
+                writer.submit(self.prepare(batch))
+            writer.drain()
+            raise BrokerCancelled
+        finally:
+            writer.close()
 
-    def flush(self, channel: BlockingChannel, batch: list[tuple[int, bytes]]) -> None:
-        """Store one batch, then acknowledge it: dead letters committed → rows committed → ack."""
+    def prepare(self, batch: list[tuple[int, bytes]]) -> _Batch:
+        """Parse a batch and dead-letter its bad messages (committed by the broker before returning)."""
         good: list[PortCountRecord] = []
         reasons: Counter[str] = Counter()
         for _tag, body in batch:
@@ -258,14 +346,27 @@ class PortStatsConsumer:
                 self._reasons.bad(exc)
         if reasons and self._dead_channel is not None:
             self._dead_channel.tx_commit()  # the broker holds the dead letters before anything is acked
+        return _Batch(good, reasons, batch[-1][0])
+
+    def flush(self, channel: BlockingChannel, batch: list[tuple[int, bytes]]) -> None:
+        """Store one batch and acknowledge it, in this thread: dead letters → rows committed → ack."""
+        prepared = self.prepare(batch)
+        self.store(prepared)
+        self.acknowledge(channel, prepared)
+
+    def store(self, batch: _Batch) -> None:
+        """Commit a batch's rows and rejection counts in one transaction (any thread)."""
         with Session(self.engine()) as session, session.begin():
-            port_store.store_counts(session, good)
-            port_store.record_rejections(session, dict(reasons), self.clock())
+            port_store.store_counts(session, batch.good)
+            port_store.record_rejections(session, dict(batch.reasons), self.clock())
         if self.after_commit is not None:
             self.after_commit()
-        channel.basic_ack(batch[-1][0], multiple=True)
-        self.stored += len(good)
-        self.rejected += sum(reasons.values())
+
+    def acknowledge(self, channel: BlockingChannel, batch: _Batch) -> None:
+        """Acknowledge a committed batch (the connection's thread only)."""
+        channel.basic_ack(batch.last_tag, multiple=True)
+        self.stored += len(batch.good)
+        self.rejected += sum(batch.reasons.values())
 
     def _dead_letter(self, body: bytes, exc: BadMessage) -> None:
         headers: dict[str, Any] = {

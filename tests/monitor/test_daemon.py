@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ooi_status import demo
 from ooi_status.model.monitor import DeployedStream, MonitorHeartbeat, PendingUpdate
-from ooi_status.monitor.daemon import Monitor, next_slot, run_once
+from ooi_status.monitor.daemon import Daemon, Monitor, next_slot, run_once
 from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.monitor.leader import AdvisoryLock, FileLeaderLock
 from ooi_status.times import utcnow
@@ -318,3 +320,75 @@ def test_the_daemon_outlives_its_metadata_database(demo_settings, monitor_db, ev
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_stop_signal_during_start_up_exits_0(settings, tmp_path: Path):
+    """SIGTERM while the monitor is still starting (here: migrating a database that accepted the
+    connection and says nothing) is a stop like any other: exit status 0, not 143."""
+    silent = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    silent.settimeout(30)
+    env = {
+        **os.environ,
+        "OOISTATUS_MONITOR_URL": f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/monitor",
+        "OOISTATUS_METADATA_URL": f"sqlite:///{tmp_path / 'metadata.sqlite'}",
+        "OOISTATUS_DATA_DIR": settings.DATA_DIR,
+        "OOISTATUS_AUTO_MIGRATE": "always",
+        "OOISTATUS_LOG_LEVEL": "INFO",
+    }
+    log = tmp_path / "monitor.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ooi_status.monitor.entry"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        accepted.append(silent.accept()[0])  # the monitor is past its imports, migrating
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # not a timing assertion: the signal is delivered, the start-up goes on
+        for connection in accepted:
+            connection.close()  # the database goes away: the migration gives up
+        silent.close()
+        assert process.wait(timeout=60) == 0, log.read_text()
+        assert "stopped" in log.read_text()
+    finally:
+        silent.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_slow_events_service_never_holds_up_check_rounds(demo_settings, events_server, tmp_path: Path):
+    """The events service answers 201, but only when the test lets it: while that one delivery
+    is in flight, check rounds go on at their schedule (counted, not timed)."""
+    in_flight, release = threading.Event(), threading.Event()
+    posts: list[str] = []
+
+    def slow(path, body):
+        posts.append(path)
+        in_flight.set()
+        release.wait(120)
+        return 201
+
+    events_server.responder = slow
+    settings = demo_settings.replace(
+        CHECK_INTERVAL=1, NOTIFY_INTERVAL=1, NOTIFY_OFFSET=0, NOTIFY_TIMEOUT=120, SHUTDOWN_GRACE=5
+    )
+    checks: list[datetime] = []
+    daemon = Daemon(settings, before_check=lambda _engine, now: checks.append(now))
+    outcome: list[int] = []
+    loop = threading.Thread(target=lambda: outcome.append(daemon.run()), name="daemon")
+    loop.start()
+    try:
+        assert wait_for(in_flight.is_set), "no delivery started"
+        during = len(checks)
+        assert wait_for(lambda: len(checks) >= during + 3), f"check rounds stopped at {during}"
+        assert len(posts) == 1 and not release.is_set()  # meanwhile: the one delivery, still in flight
+    finally:
+        release.set()
+        daemon.stop.set()
+        daemon.wake.set()
+        loop.join(60)
+    assert outcome == [0]
+    assert not daemon.deliverer.running

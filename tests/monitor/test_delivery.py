@@ -114,7 +114,37 @@ def test_batch_size_bounds_one_round(monitor_db, events_server, client, events_s
     second = deliver(monitor_db.engine, client, now, small)
 
     assert (first.delivered, second.delivered) == (2, 1)
-    assert seqs(events_server) == [(CTD, 1), (CTD, 2), (ADCP, 1)]
+    # The head of each asset's queue first: ADCP's event does not wait behind CTD's backlog.
+    assert seqs(events_server) == [(CTD, 1), (ADCP, 1), (CTD, 2)]
+
+
+def test_one_asset_answered_302_does_not_slow_the_others(
+    monitor_db, events_server, client, events_settings, now
+):
+    """An asset whose events are redirected has a backlog older than everyone else's: the
+    others are delivered in the first round all the same, and its head event is dead after
+    MAX_STATUS_POST_FAILURES rounds, letting the next one through."""
+    stuck = "CGINS-STUCK-00001"
+    others = [f"CGINS-OTHER-{n:05d}" for n in range(6)]
+    queue(monitor_db.engine, now, *[(stuck, seq) for seq in range(1, 31)])
+    queue(monitor_db.engine, now, *[(asset, 1) for asset in others])
+    events_server.responder = lambda path, body: 302 if body["assetUid"] == stuck else 201
+    small = events_settings.replace(DELIVERY_BATCH_SIZE=10, MAX_STATUS_POST_FAILURES=3)
+
+    first = deliver(monitor_db.engine, client, now, small)
+
+    assert first.delivered == len(others)
+    assert [seq for asset, seq in seqs(events_server) if asset == stuck] == [1]  # its head only
+    rounds = [deliver(monitor_db.engine, client, now, small) for _ in range(2)]
+    assert [r.dead for r in rounds] == [0, 1]
+    states = {
+        (row.asset_uid, row.message["seq"]): (row.state, row.error_count) for row in outbox(monitor_db.engine)
+    }
+    assert states[(stuck, 1)] == (DEAD, 3)
+    assert states[(stuck, 2)] == (PENDING, 0)
+    assert all(states[(asset, 1)][0] == DELIVERED for asset in others)
+    deliver(monitor_db.engine, client, now, small)
+    assert [seq for asset, seq in seqs(events_server) if asset == stuck] == [1, 1, 1, 2]
 
 
 # --- 4xx: the event's fault ----------------------------------------------------------------------
@@ -328,21 +358,28 @@ def test_webhook_receives_the_same_message_and_accepts_any_2xx(
     assert [(r.path, r.body) for r in events_server.requests] == [("/hooks/ooi?token=abc", row.message)]
 
 
-@pytest.mark.parametrize("status", [200, 202, 204, 302])
-def test_other_answers_of_the_events_api_are_retried(
+@pytest.mark.parametrize("status", [200, 202, 204, 301, 302, 307])
+def test_other_answers_of_the_events_api_count_against_the_event(
     monitor_db, events_server, client, events_settings, now, status
 ):
+    """A redirect or a success other than 201 is the event's failure, like a 4xx: counted,
+    dead after the limit, never retried for ever ahead of its asset's later events."""
     events_server.responder = lambda path, body: status if body["assetUid"] == CTD else 201
     queue(monitor_db.engine, now, (CTD, 1), (ADCP, 1))
+    limit = events_settings.MAX_STATUS_POST_FAILURES
 
     report = deliver(monitor_db.engine, client, now, events_settings)
 
     assert (report.delivered, report.failed) == (1, 1)
     ctd, adcp = outbox(monitor_db.engine)
-    assert (ctd.state, ctd.attempts, ctd.error_count) == (PENDING, 1, 0)
-    assert ctd.next_attempt_at == now + timedelta(seconds=30)
+    assert (ctd.state, ctd.attempts, ctd.error_count) == (PENDING, 1, 1)
+    assert ctd.next_attempt_at == now  # no backoff: the service answered
     assert f"HTTP {status}" in ctd.last_error
     assert adcp.state == DELIVERED
+    for _ in range(limit - 1):
+        deliver(monitor_db.engine, client, now, events_settings)
+    ctd, _adcp = outbox(monitor_db.engine)
+    assert (ctd.state, ctd.error_count) == (DEAD, limit)
 
 
 # --- the client's classification -------------------------------------------------------------------
@@ -356,9 +393,9 @@ def test_other_answers_of_the_events_api_are_retried(
         ("events", 499, True, False),
         ("events", 500, False, True),
         ("events", 503, False, True),
-        ("events", 200, False, False),
-        ("events", 301, False, False),
-        ("webhook", 302, False, False),
+        ("events", 200, True, False),
+        ("events", 301, True, False),
+        ("webhook", 302, True, False),
         ("webhook", 422, True, False),
         ("webhook", 502, False, True),
     ],

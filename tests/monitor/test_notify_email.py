@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from monitor.fake_smtp import FakeSmtpServer
 from monitor.notify_world import NODE, NODE_INSTRUMENTS, OTHER, NotifyWorld, build_world, stream_of
 from ooi_status.model.monitor import DEAD, DELIVERED, PENDING, DeployedStream, Silence
+from ooi_status.reports.uptime import uptime
 
 HOUR = timedelta(hours=1)
 
@@ -197,3 +198,24 @@ def test_a_failed_instrument_s_message_says_where_its_data_stops(world, smtp_ser
         f"    diagnosis: no bytes from the port agent since {since} (instrument or communications)\n"
     ) in text
     assert f"\n  {without}: failed  {link.format(without)}\n    streamed" in text  # no port statistics
+
+
+def test_the_digest_shows_each_sites_uptime_as_the_uptime_report_gives_it(world, smtp_server, now):
+    """Hand-worked: the monitor's first round is at 12:00, one CE01ISSM instrument of six fails at
+    13:00 and stays failed; the digest at 07:00 next day covers 19 tracked hours of each window
+    (nothing before the first round counts), so CE01ISSM is up (5 x 19 + 1) / (6 x 19) = 84.2 % of
+    its instruments' time and CE02SHBP 100 %, over 24 h and over 7 d alike."""
+    world.subscribe(now, mode="digest")
+    world.step(now + HOUR, stale={NODE_INSTRUMENTS[0]})
+    digest_at = now.replace(hour=7) + timedelta(days=1)
+    world.step(digest_at, stale={NODE_INSTRUMENTS[0]})
+    (mail,) = smtp_server.messages
+    text = bodies(smtp_server)[0]
+    assert "  CE01ISSM  84.2%  84.2%" in text
+    assert "  CE02SHBP  100.0%  100.0%" in text
+    with Session(world.engine) as session:
+        for days in (1, 7):
+            rows = uptime(session, digest_at - timedelta(days=days), digest_at, "site")
+            report = {row["site"]: row["uptime_percent"] for row in rows}
+            assert round(report["CE01ISSM"], 1) == 84.2
+            assert report["CE02SHBP"] == 100.0

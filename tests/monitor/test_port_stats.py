@@ -20,6 +20,7 @@ from datetime import timedelta
 import pika
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ooi_status import demo, port_store
@@ -172,6 +173,37 @@ def test_a_batch_whose_ack_failed_is_redelivered_and_not_stored_twice(consumer, 
     wait_for(lambda: consumer.stored == 20 and broker.depth() == 0, "the batch redelivered and acknowledged")
     assert not failures
     assert stored(monitor_db.engine) == (20, 20)
+
+
+class FailingFirstStore(PortStatsConsumer):
+    """A consumer whose first transaction fails (the monitor database went away, say) while later
+    batches of the same connection are already waiting to be stored."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.failed = threading.Event()
+
+    def store(self, batch) -> None:
+        if not self.failed.is_set():
+            self.failed.set()
+            time.sleep(0.5)  # the next batches arrive meanwhile
+            raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+        super().store(batch)
+
+
+def test_a_failed_batch_is_not_acknowledged_by_a_later_one(consumer_settings, broker, monitor_db, caplog):
+    """A later batch's multiple-ack must never cover an earlier batch that was not stored."""
+    caplog.set_level("WARNING", logger="ooi_status")
+    consumer = FailingFirstStore(consumer_settings.replace(PORT_COUNT_BATCH_SIZE=10))
+    broker.publish(*[message(i=i) for i in range(60)])
+    consumer.start()
+    try:
+        wait_for(lambda: broker.depth() == 0 and stored(monitor_db.engine)[0] == 60, "every message stored")
+    finally:
+        consumer.stop()
+    assert consumer.failed.is_set()
+    assert stored(monitor_db.engine) == (60, 60)
+    assert any("monitor database unavailable" in r.getMessage() for r in caplog.records)
 
 
 def _connections_named(name: str) -> dict[str, str]:
@@ -331,6 +363,7 @@ def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
     daemon = Daemon(settings, clock=lambda: now)
     consumer = daemon.port_stats
     assert consumer is not None and not consumer.running  # started only by the leader's loop
+    assert daemon.leadership.acquire()  # its rounds commit only while it leads
     consumer.start()
     try:
         wait_for(accepted.is_set, "the consumer connected to the silent broker")
@@ -341,6 +374,7 @@ def test_a_check_round_lands_while_the_consumer_hangs_on_the_broker(
         hang_up()
         consumer.stop()  # joined: no thread of this test outlives it
         daemon.monitor.close()
+        daemon.leadership.release()
     assert not consumer.running
     with Session(monitor_db.engine) as session:
         beat = session.get(MonitorHeartbeat, "check")
@@ -356,8 +390,8 @@ def test_only_a_leading_daemon_consumes(db_settings, amqp_url, amqp_queue, tmp_p
     assert other.acquire()
     daemon = Daemon(settings)
     attempts = []
-    real_acquire = daemon.lock.acquire
-    daemon.lock.acquire = lambda: attempts.append(1) or real_acquire()  # type: ignore[method-assign]
+    real_acquire = daemon.leadership.acquire
+    daemon.leadership.acquire = lambda: attempts.append(1) or real_acquire()  # type: ignore[method-assign]
     daemon.monitor.check = lambda: True  # type: ignore[method-assign]  # rounds are not the subject here
     daemon.monitor.deliver = lambda: True  # type: ignore[method-assign]
     loop = threading.Thread(target=daemon.run)

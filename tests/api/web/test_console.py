@@ -174,6 +174,7 @@ def test_create_a_silence_from_the_page_see_the_badge_and_end_it(page: Any, site
         (refdes, "cable work on the node", "ops")
     ]
     assert site.get_json(f"/stream/{stream_id}")["silenced"]["id"] == made[0]["id"]
+    page.wait_for_selector("#silence-rows tr")  # the list is loaded apart from the stream rows
     assert page.locator("#silence-rows tr").count() == 1
     # End it: the row is kept (ended), the badge goes.
     page.click('#silence-rows button[data-action="end-silence"]')

@@ -21,9 +21,11 @@ def failed_refdes(site: Site) -> str:
 
 
 def store_counts(site: Site, refdes: str) -> int:
-    """Counts of the last hour ending now: 412 B/s over the last minute (the API's clock is real)."""
-    now = utcnow().replace(microsecond=0)
-    records = [PortCountRecord(refdes, now - timedelta(minutes=m), 60.0, 24_720, 0, 0, 1) for m in range(60)]
+    """Counts of the hour ending a minute ago, 412 B/s each (the API's clock is real). None ends
+    at the page's own "now": the page asks for [now - 24 h, now) with now rounded to the second,
+    which could fall on a count's end and leave it out."""
+    last = utcnow().replace(microsecond=0) - timedelta(minutes=1)
+    records = [PortCountRecord(refdes, last - timedelta(minutes=m), 60.0, 24_720, 0, 0, 1) for m in range(60)]
     engine = make_engine(site.monitor_url, site.settings)
     try:
         with Session(engine) as session, session.begin():
