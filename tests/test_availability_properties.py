@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     CATEGORIES,
     MISSING,
     NOT_EXPECTED,

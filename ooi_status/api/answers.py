@@ -41,7 +41,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ooi_status import __version__, revision
-from ooi_status.api import current_settings, monitor_session
+from ooi_status.api.coalesce import coalescer
+from ooi_status.api.context import current_settings, monitor_session
+from ooi_status.model.monitor import Silence
+from ooi_status.times import utcnow
 
 IDENTITY, GZIP = "identity", "gzip"
 #: A revision this much below the latest seen means the revision row was started afresh.
@@ -158,8 +161,6 @@ def _body(
     if other is not None:
         plain = gzip.decompress(other) if encoding == IDENTITY and other[:2] == b"\x1f\x8b" else other
     else:
-        from ooi_status.api.coalesce import coalescer
-
         plain = coalescer().run(f"{current}\x00{key!r}", build)
     body = compress(plain) if encoding == GZIP else plain
     cache.put(current, key, encoding, body)
@@ -191,9 +192,6 @@ def silence_epoch(current: int) -> int:
     """How many starts and ends of silences have passed: ``silenced`` on streams and instruments
     changes with the clock exactly then. The boundaries still ahead are read once per revision
     (silences change only by writes, which move it) and per process."""
-    from ooi_status.model.monitor import Silence
-    from ooi_status.times import utcnow
-
     now = utcnow()
     kept = current_app.extensions.get("ooi_status.silence_boundaries")
     if kept is None or kept[0] != current:

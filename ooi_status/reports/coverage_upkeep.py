@@ -38,7 +38,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from ooi_status.availability import Bin, Deployment, Rules
+from ooi_status.availability.engine import Bin, Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,

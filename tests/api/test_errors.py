@@ -143,3 +143,6 @@ def test_unreachable_database_is_503_json(api_settings, tmp_path):
     response = create_app(broken).test_client().get("/stream")
     assert response.status_code == 503
     assert response.get_json()["error"] == "database_unavailable"
+    assert response.get_json()["message"] == (
+        "the monitor database PostgreSQL 127.0.0.1:1/none did not answer; try again shortly (see /health)"
+    )

@@ -20,19 +20,19 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from ooi_status import __version__
-from ooi_status.api import current_databases, current_settings
 from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, compress
 from ooi_status.api.auth import require_read
 from ooi_status.api.availability import (
     AvailabilityQuery,
     TimelineInputs,
     compute_timeline,
-    metadata_sources,
     parse_query,
     read_inputs,
 )
-from ooi_status.availability_report import Style, Timeline, delimited, visavail
-from ooi_status.availability_svg import render_svg
+from ooi_status.api.context import current_settings, metadata_sources
+from ooi_status.availability.engine import Timeline
+from ooi_status.availability.report import Style, delimited, visavail
+from ooi_status.availability.svg import render_svg
 from ooi_status.config import Settings
 from ooi_status.times import utcnow
 
@@ -51,7 +51,7 @@ CONTENT_TYPES = {
 def available(refdes: str) -> Response:
     query = parse_query(refdes, request.args)
     settings = current_settings()
-    sources = metadata_sources(current_app.extensions, settings, current_databases())
+    sources = metadata_sources()
     clock = current_app.config.get("CLOCK") or utcnow
     inputs = read_inputs(query, sources, settings, clock().replace(second=0, microsecond=0))
     etag = _etag(inputs, settings)
