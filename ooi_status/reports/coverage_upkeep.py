@@ -45,7 +45,7 @@ from sqlalchemy import Column, Table, and_, delete, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from ooi_status import revision
-from ooi_status.availability import Bin, Deployment, Rules
+from ooi_status.availability.engine import Bin, Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,

@@ -18,7 +18,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
 
-from ooi_status.availability import BinSummary, Rules, Window
+from ooi_status.availability.engine import BinSummary, Rules, Window
 from ooi_status.db import first_line
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
