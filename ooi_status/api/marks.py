@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ooi_status import revision
 from ooi_status.api import queries
 from ooi_status.api.errors import BadRequest, Conflict
+from ooi_status.api.locks import lock_streams, retried
 from ooi_status.api.validation import read_json_object
 from ooi_status.db import rowcount
 from ooi_status.model.monitor import DeployedStream
@@ -96,6 +97,7 @@ def overrides(switch: str, mark: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
+@retried
 def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any]) -> queries.StreamList:
     with session.begin():
         statement = update(DS).where(DS.id == stream_id, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
@@ -112,10 +114,12 @@ def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any])
     return found
 
 
+@retried
 def acknowledge_instrument(session: Session, refdes: str, values: dict[str, Any]) -> queries.Instrument:
     with session.begin():
         refdes_id = queries.refdes_id(session, refdes)
         mine = DS.reference_designator_id == refdes_id
+        lock_streams(session, mine)
         statement = update(DS).where(mine, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
         written = rowcount(session.execute(statement))
         if not written:
