@@ -85,10 +85,11 @@ def months(first: float, last: float) -> list[Period]:
 
 
 def instrument_periods(
-    deployments: Sequence[Deployment], earliest_data: float | None, now: float
+    deployments: Sequence[Deployment], earliest_data: float | None, now: float, since: float | None = None
 ) -> list[Period]:
     """The months an instrument's coverage has — from its first deployment start (its first data
-    point without deployments) to now or its last deployment stop — and its deployments."""
+    point without deployments) to now or its last deployment stop — and its deployments.
+    ``since``: only the months ending after it (and the deployments)."""
     if deployments:
         first = min(d.start for d in deployments)
         last = min(now, max(now if d.stop is None else d.stop for d in deployments))
@@ -96,7 +97,7 @@ def instrument_periods(
         first, last = earliest_data, now
     else:
         return []
-    periods = months(first, last) if first < last else []
+    periods = months(first if since is None else max(first, since), last) if first < last else []
     periods.extend(
         Period(DEPLOYMENT, str(d.number), d.start, d.stop) for d in sorted(deployments, key=lambda d: d.start)
     )

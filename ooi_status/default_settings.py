@@ -19,6 +19,9 @@ MONITOR_URL = None
 METADATA_URL = None
 # Seconds a database may take to answer one statement before the request or round gives up.
 DB_STATEMENT_TIMEOUT = 30
+# Seconds an API request waits for another process's write lock on a SQLite database before it
+# answers 503 ("is busy"; the monitor waits up to DB_STATEMENT_TIMEOUT).
+SQLITE_BUSY_TIMEOUT = 5.0
 # Connections kept per process and per database in the pool (PostgreSQL).
 DB_POOL_SIZE = 5
 # When ooi_status_monitor brings the monitor schema up to date itself before it starts:

@@ -55,7 +55,7 @@ class MetadataSources:
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions[_SETTINGS] = settings
-    app.extensions[_DATABASES] = Databases(settings)
+    app.extensions[_DATABASES] = Databases(settings, sqlite_busy_timeout=settings.SQLITE_BUSY_TIMEOUT)
     app.teardown_appcontext(close_sessions)
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from ooi_status.availability.engine import Span, Timeline
+from ooi_status.exports import csv_row
 from ooi_status.times import NTP_EPOCH
 
 DEPLOYMENTS_MEASURE = "Deployments"
@@ -139,6 +140,6 @@ def delimited(timeline: Timeline, style: Style, delimiter: str = ",") -> str:
     out = io.StringIO()
     lineterminator = "\r\n" if delimiter == "," else "\n"
     writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
-    writer.writerow(HEADER)
-    writer.writerows(span_records(timeline, style))
+    writer.writerow(csv_row(HEADER))
+    writer.writerows(csv_row(record) for record in span_records(timeline, style))
     return out.getvalue()

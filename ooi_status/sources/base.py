@@ -53,6 +53,9 @@ class DeploymentRow(NamedTuple):
 
 
 StreamKey = tuple[str, str]  # (method, stream)
+# (refdes, method, stream, start_ntp, min_bin): bins overlapping (start_ntp, ...) that start at
+# or after min_bin (None: any); see PostgresStreamSource.bins_of_streams.
+BinRequest = tuple[str, str, str, float, int | None]
 
 
 class SourceUnavailable(Exception):
