@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, NamedTuple
 
 from sqlalchemy import FromClause, insert, select
@@ -117,8 +118,12 @@ def _ensure_expected(
 def _deployed_rows(session: Session) -> dict[tuple[int, int], DeployedRow]:
     c = _DS.c
     query = select(c.reference_designator_id, c.expected_stream_id, *_columns(_DS, DeployedRow._fields))
-    make = DeployedRow._make
-    return {(refdes, expected): make(values) for refdes, expected, *values in session.execute(query)}
+    return {(row[0], row[1]): _deployed_row(row[2:]) for row in session.execute(query)}
+
+
+#: A DeployedRow from a tuple of its fields' values, without a Python-level call (the round
+#: reads every deployed stream: 12,000 to 100,000 of them).
+_deployed_row = partial(tuple.__new__, DeployedRow)
 
 
 def _columns(table: FromClause, names: Iterable[str]) -> list[KeyedColumnElement[Any]]:
