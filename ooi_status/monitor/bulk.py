@@ -64,7 +64,7 @@ def update_by_id(
         )
         return
     names = ["id", *columns]
-    unnest, params = _unnest(table, names, list(zip(*rows, strict=True)))
+    unnest, params = unnest_columns(table, names, list(zip(*rows, strict=True)))
     params.update({f"k_{name}": value for name, value in constants.items()})
     assignments = [f"{name} = v.{name}" for name in columns]
     assignments += [f"{name} = :k_{name}" for name in constants]
@@ -94,7 +94,7 @@ def insert_rows(
             ).all()
         session.execute(statement, list(rows))
         return []
-    unnest, params = _unnest(table, columns, [[row[name] for row in rows] for name in columns])
+    unnest, params = unnest_columns(table, columns, [[row[name] for row in rows] for name in columns])
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM {unnest}"
     if returning:
         return session.execute(text(f"{sql} RETURNING {', '.join(returning)}"), params).all()
@@ -102,11 +102,12 @@ def insert_rows(
     return []
 
 
-def _unnest(
+def unnest_columns(
     table: Table, names: Sequence[str], arrays: Sequence[Sequence[Any]]
 ) -> tuple[str, dict[str, Any]]:
     """``unnest(...)`` of one array per named column, typed as the column, and its parameters
-    (JSON documents travel as text, cast by the statement)."""
+    (JSON documents travel as text, cast by the statement): the row source of a bulk write on
+    PostgreSQL, for writers whose statement is their own (an upsert, say)."""
     params: dict[str, Any] = {}
     casts = []
     for i, (name, values) in enumerate(zip(names, arrays, strict=True)):
