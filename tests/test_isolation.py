@@ -2,6 +2,8 @@
 
 Each test runs twice in a row (``visit``): both check that they start from the fresh state, then
 leave as much behind as they can; the second visit fails if the first one's traces leaked.
+Run in parallel (pytest -n) the visits still follow each other in one worker: ``--dist
+loadfile`` (pyproject.toml) keeps the tests of a module together and in order.
 """
 
 from __future__ import annotations
