@@ -30,7 +30,7 @@ from ooi_status.availability.engine import (
     SPARSE1,
     SPARSE2,
     SPARSE3,
-    Bin,
+    BinLike,
     Deployment,
     Rules,
     Span,
@@ -129,12 +129,12 @@ class StreamBins:
     """One stream's bins sorted by first point, sliced per window without changing any result:
     every bin overlapping a window is in its slice, and stream_spans keeps only those."""
 
-    def __init__(self, bins: Iterable[Bin]) -> None:
-        self.bins = sorted(bins, key=lambda b: (b.first, b.last, b.count))
+    def __init__(self, bins: Iterable[BinLike]) -> None:
+        self.bins = sorted(bins, key=lambda b: (b.first, b.last, b.points))
         self.firsts = [b.first for b in self.bins]
         self.longest = max((b.last - b.first for b in self.bins), default=0.0)
 
-    def overlapping(self, window: Window) -> list[Bin]:
+    def overlapping(self, window: Window) -> list[BinLike]:
         low = bisect_left(self.firsts, window.start - self.longest)
         high = bisect_left(self.firsts, window.stop, lo=low)
         return self.bins[low:high]

@@ -170,13 +170,11 @@ def read_active(source: MonitorSource, now: datetime, methods: Iterable[str]) ->
     open_now = source.deployments.open_deployments(datetime_to_unix_ms(now))
     uids = {refdes: deployment.asset_uid for refdes, deployment in open_now.items()}
     active = []
-    for subsite, node, sensor, method, stream, count, _first, last in source.streams.streams(
-        methods=sorted(set(methods))
-    ):
-        refdes = f"{subsite}-{node}-{sensor}"
+    for row in source.streams.streams(methods=sorted(set(methods))):
+        refdes = f"{row.subsite}-{row.node}-{row.sensor}"
         uid = uids.get(refdes)
         if uid is not None:
-            active.append(ActiveStream(refdes, uid, method, stream, count, last))
+            active.append(ActiveStream(refdes, uid, row.method, row.stream, row.points, row.last))
     return active
 
 
@@ -260,8 +258,9 @@ def evaluate(
         if status != stored.status:
             elapsed = None if last_data is None else now - last_data
             outcome.changes.append(
-                Change(key, stored.id, item.refdes, item.asset_uid, item.stream, stored.status, status,
-                       elapsed, intervals, rate)
+                Change(key=key, stream_id=stored.id, refdes=item.refdes, asset_uid=item.asset_uid,
+                       stream=item.stream, old=stored.status, new=status, elapsed=elapsed,
+                       intervals=intervals, measured_rate=rate)
             )  # fmt: skip
         if stored.id is not None and (last_data, points, b_count, b_time, rate) == (
             stored.last_data_time, stored.particle_count, stored.rate_base_count, stored.rate_base_time,

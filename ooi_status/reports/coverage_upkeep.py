@@ -45,7 +45,7 @@ from sqlalchemy import Column, Table, and_, delete, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from ooi_status import revision
-from ooi_status.availability.engine import Bin, Deployment, Rules
+from ooi_status.availability.engine import Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,
@@ -156,7 +156,7 @@ def _urgency(
         return (1, 0.0)
     if state is None:
         return (2, 0.0)
-    if (state.count, state.first, state.last) != (row.count, row.first, row.last):
+    if (state.count, state.first, state.last) != (row.points, row.first, row.last):
         return (3, 0.0)
     if state.refreshed_at < refresh_before:
         return (1, -state.refreshed_at.timestamp())
@@ -270,7 +270,7 @@ def update_batch(
                 else [p for p in instrument.periods if _recomputed(p, stream_plan.cutoff)]
             )
             coverage = stream_coverage(
-                StreamBins(Bin(b.first, b.last, b.count) for b in stream_bins),
+                StreamBins(stream_bins),
                 instrument.deployed,
                 chosen,
                 now_ntp,
@@ -308,7 +308,7 @@ def _deployments(source: DeploymentSource, refdes: Sequence[str]) -> dict[str, l
     """Deployments of many instruments: one read where the source offers it, else one each."""
     many = getattr(source, "deployments_of", None)
     if many is not None:
-        return many(refdes)  # type: ignore[no-any-return]
+        return many(refdes)
     return {r: source.deployments(r) for r in refdes}
 
 
@@ -321,7 +321,7 @@ def _stream_plan(row: StreamRow, state: Any, marks: str, whole: bool, lagging: d
         or state.last is None
         or row.last is None
         or row.first != state.first
-        or (row.count or 0) < (state.count or 0)
+        or (row.points or 0) < (state.count or 0)
         or row.last < state.last
     ):
         return _Plan(row, state, True)
@@ -333,8 +333,8 @@ def _check_tail(stream_plan: _Plan, bins: Sequence[BinRow]) -> _Plan:
     """The incremental plan when the stream only gained points after its previous last one, else whole."""
     row, state = stream_plan.row, stream_plan.state
     tail = [b for b in bins if b.last > state.last]
-    gained = (row.count or 0) - (state.count or 0)
-    if gained != sum(b.count for b in tail) - state.tail_points:
+    gained = (row.points or 0) - (state.count or 0)
+    if gained != sum(b.points for b in tail) - state.tail_points:
         return _Plan(row, state, True)
     cutoff = min(min((b.first for b in tail), default=math.inf), stream_plan.cutoff)
     if cutoff < stream_plan.read_from:
@@ -358,7 +358,7 @@ def _read_bins(
         return {}, {}
     many = getattr(source, "bins_of_streams", None)
     if many is not None:
-        return many(requests, _ALL_TIME[1])  # type: ignore[no-any-return]
+        return many(requests, _ALL_TIME[1])
     groups: dict[tuple[str, float], list[tuple[str, str]]] = defaultdict(list)
     for refdes, method, stream, start, _ in requests:
         groups[(refdes, start)].append((method, stream))
@@ -382,7 +382,7 @@ def _tail_points(row: StreamRow, bins: Sequence[BinRow]) -> int:
     """Points of the bins ending after the stream's last point (normally none)."""
     if row.last is None:
         return 0
-    return sum(b.count for b in bins if b.last > row.last)
+    return sum(b.points for b in bins if b.last > row.last)
 
 
 def _write(session: Session, results: Sequence[_Result], marks: dict[str, str], now: datetime) -> None:
@@ -405,7 +405,7 @@ def _write(session: Session, results: Sequence[_Result], marks: dict[str, str], 
     delete_keys(session, _S, (_S.c.refdes, _S.c.method, _S.c.stream), streams)
     insert_rows(session, _S, _STATE_WRITTEN, [
         {
-            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.count,
+            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.points,
             "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks[refdes],
             "computed_at": now, "refreshed_at": now if p.whole else p.state.refreshed_at,
             "longest_bin": span,

@@ -21,19 +21,24 @@ _MIN_BIGINT = -(2**63)
 
 
 class StreamRow(NamedTuple):
+    """A stream_metadata row; ``points`` is its ``count`` column (a field named count would
+    hide tuple.count)."""
+
     subsite: str
     node: str
     sensor: str
     method: str
     stream: str
-    count: int | None
+    points: int | None
     first: float | None
     last: float | None
 
 
 class BinRow(NamedTuple):
+    """A partition_metadata row; ``points`` is its ``count`` column."""
+
     bin: int
-    count: int
+    points: int
     first: float
     last: float
 

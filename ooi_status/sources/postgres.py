@@ -38,6 +38,12 @@ from ooi_status.sources.postgres_summary import summaries
 
 _S = StreamMetadata.__table__.c
 _P = PartitionMetadata.__table__.c
+#: stream_metadata's columns in StreamRow's order, each named as its field; a row of them is
+#: made a StreamRow without a Python-level call (a StreamRow reads faster than a Row).
+_STREAM_COLUMNS = (
+    _S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count.label("points"), _S.first, _S.last
+)  # fmt: skip
+_stream_row = partial(tuple.__new__, StreamRow)
 
 
 class PostgresStreamSource:
@@ -51,7 +57,7 @@ class PostgresStreamSource:
     ) -> Sequence[StreamRow]:
         if methods is None and refdes is not None and len(refdes) == 1:
             return self._instrument_streams(next(iter(refdes)))
-        query = select(_S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count, _S.first, _S.last)
+        query = select(*_STREAM_COLUMNS)
         if methods is not None:
             query = query.where(_S.method.in_(sorted(methods)))
         if refdes is not None:
@@ -60,14 +66,14 @@ class PostgresStreamSource:
                 return []
             query = query.where(tuple_(_S.subsite, _S.node, _S.sensor).in_(parts))
         with connected(self.engine) as conn:
-            return conn.execute(query).all()  # type: ignore[return-value]
+            return list(map(_stream_row, conn.execute(query)))
 
     def _instrument_streams(self, refdes: str) -> Sequence[StreamRow]:
         parts = split_refdes(refdes)
         if parts is None:
             return []
         with connected(self.engine) as conn:
-            return conn.execute(_instrument_streams_query(), _instrument(parts)).all()  # type: ignore[return-value]
+            return list(map(_stream_row, conn.execute(_instrument_streams_query(), _instrument(parts))))
 
     def bins(
         self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
@@ -215,7 +221,7 @@ def _instrument(parts: tuple[str, str, str]) -> dict[str, str]:
 
 @cache
 def _instrument_streams_query() -> Select:
-    return select(_S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count, _S.first, _S.last).where(
+    return select(*_STREAM_COLUMNS).where(
         _S.subsite == bindparam("subsite"), _S.node == bindparam("node"), _S.sensor == bindparam("sensor")
     )
 
