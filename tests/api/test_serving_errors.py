@@ -126,7 +126,7 @@ def test_backends_terminated_during_requests_give_only_json_answers(served, serv
         if i % 5 == 4:
             return requests.patch(
                 f"{base}/deployed/{ident}",
-                json={"warn_interval": 100 + i},
+                json={"warn_interval": 100 + i % 400},
                 headers={"X-API-Key": key},
                 timeout=30,
             )
