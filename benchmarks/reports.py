@@ -204,13 +204,7 @@ def load_monitor(engine: Engine, instruments: int) -> None:
         insert_rows(
             session,
             StatusHistory.__table__,
-            (
-                ("deployed_stream_id", "integer"),
-                ("old_status", "varchar"),
-                ("new_status", "varchar"),
-                ("changed_at", "timestamptz"),
-                ("elapsed", "double precision"),
-            ),
+            ("deployed_stream_id", "old_status", "new_status", "changed_at", "elapsed"),
             history,
         )
     analyze(engine)

@@ -1,7 +1,7 @@
 """Coverage: seconds of each availability category per calendar month and per deployment.
 
 Pure: no I/O, no clock (``now`` is an argument), NTP seconds inside as in
-ooi_status.availability, whose rules this module only applies — it never reimplements them.
+ooi_status.availability.engine, whose rules this module only applies — it never reimplements them.
 
 *The same window as /available.* The availability rules depend on the window (the gap
 threshold and the mean interval are fractions of its length), so a period's coverage is
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     CATEGORIES,
     MISSING,
     NOT_EXPECTED,

@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from ooi_status import sqlite_threads
 from ooi_status.config import Settings
 
 
@@ -24,6 +25,14 @@ def first_line(exc: BaseException) -> str:
     """An exception in one line for logs and messages: its first line, or its type when it has no text."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE matched. Session.execute returns a CursorResult for one, but
+    says Result, which has no row count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no row count in a {type(result).__name__}: not the result of an UPDATE or DELETE")
+    return result.rowcount
 
 
 METADATA_TABLES = ("stream_metadata", "partition_metadata", "xevent", "xasset", "xinstrument", "xdeployment")
@@ -48,6 +57,31 @@ def describe_error(exc: BaseException) -> str:
     return f"{described} ({hint})" if hint else described
 
 
+def database_name(role: str, url: URL) -> str:
+    """A database in a few words for messages: its role, server and name, never a password
+    (``monitor database PostgreSQL 127.0.0.1:5432/ooistatus``, ``monitor database SQLite monitor.sqlite``)."""
+    if url.get_backend_name() == "sqlite":
+        return f"{role} database SQLite {PurePath(url.database or ':memory:').name}"
+    if url.get_backend_name() == "postgresql":
+        return f"{role} database PostgreSQL {url.host or 'localhost'}:{url.port or 5432}/{url.database}"
+    return f"{role} database {url.get_backend_name()} {url.host}/{url.database}"
+
+
+def failed_database(exc: BaseException) -> str | None:
+    """The database (``database_name``) whose engine raised ``exc``, when one of ours did."""
+    return getattr(exc, "ooi_database", None)
+
+
+def _name_failures(engine: Engine, name: str) -> None:
+    # Every error of this engine's connections (a statement, a connect, a pre-ping) carries the
+    # database's name, so that an answer or a log line can say which database did not answer.
+    def tag(context: Any) -> None:
+        if context.sqlalchemy_exception is not None:
+            context.sqlalchemy_exception.ooi_database = name
+
+    event.listen(engine, "handle_error", tag)
+
+
 def is_postgres(engine_or_session: Engine | Session) -> bool:
     """The one switch for PostgreSQL-only features (advisory locks, SKIP LOCKED)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
@@ -62,16 +96,25 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -> Engine:
-    """An engine for ``url`` with the project's timeouts and SQLite pragmas."""
+def make_engine(
+    url: str, settings: Settings, *, pool_size: int | None = None, sqlite_busy_timeout: float | None = None
+) -> Engine:
+    """An engine for ``url`` with the project's timeouts and SQLite pragmas.
+
+    On SQLite a statement waits at most ``sqlite_busy_timeout`` seconds (default
+    DB_STATEMENT_TIMEOUT) for another connection's write lock, then fails with "database is
+    locked"; under gevent its calls run off the event loop (ooi_status.sqlite_threads)."""
     parsed = normalize_url(url)
     timeout = settings.DB_STATEMENT_TIMEOUT
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": timeout})
+        busy = timeout if sqlite_busy_timeout is None else sqlite_busy_timeout
+        engine = create_engine(parsed, connect_args={"timeout": busy})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if sqlite_threads.under_gevent():
+            sqlite_threads.threaded(engine, _most_connections(engine))
         return engine
     connect_args: dict[str, Any] = {}
     options: dict[str, Any] = {}
@@ -91,6 +134,13 @@ def make_engine(url: str, settings: Settings, *, pool_size: int | None = None) -
     )
 
 
+def _most_connections(engine: Engine) -> int:
+    """How many connections the engine's pool may hand out at once."""
+    size = getattr(engine.pool, "size", lambda: 1)()
+    overflow = getattr(engine.pool, "_max_overflow", 0)
+    return max(1, size + max(0, overflow))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -100,10 +150,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Databases:
-    """The monitor and metadata engines of one process, made on first use."""
+    """The monitor and metadata engines of one process, made on first use; the API's wait at most
+    ``sqlite_busy_timeout`` seconds for a SQLite write lock (SQLITE_BUSY_TIMEOUT)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, sqlite_busy_timeout: float | None = None) -> None:
         self.settings = settings
+        self.sqlite_busy_timeout = sqlite_busy_timeout
         self._pid = os.getpid()
         self._engines: dict[str, Engine] = {}
 
@@ -115,7 +167,9 @@ class Databases:
             self._engines.clear()
             self._pid = os.getpid()
         if name not in self._engines:
-            self._engines[name] = make_engine(url, self.settings)
+            engine = make_engine(url, self.settings, sqlite_busy_timeout=self.sqlite_busy_timeout)
+            _name_failures(engine, database_name(name, engine.url))
+            self._engines[name] = engine
         return self._engines[name]
 
     @property

@@ -19,6 +19,9 @@ MONITOR_URL = None
 METADATA_URL = None
 # Seconds a database may take to answer one statement before the request or round gives up.
 DB_STATEMENT_TIMEOUT = 30
+# Seconds an API request waits for another process's write lock on a SQLite database before it
+# answers 503 ("is busy"; the monitor waits up to DB_STATEMENT_TIMEOUT).
+SQLITE_BUSY_TIMEOUT = 5.0
 # Connections kept per process and per database in the pool (PostgreSQL).
 DB_POOL_SIZE = 5
 # When ooi_status_monitor brings the monitor schema up to date itself before it starts:
@@ -65,7 +68,7 @@ CLAIM_LEASE = 120
 # Most events sent in one delivery round.
 DELIVERY_BATCH_SIZE = 5000
 # Extra URLs that receive every status event as JSON (same outbox rules).
-WEBHOOK_URLS = []
+WEBHOOK_URLS: list[str] = []
 
 # --- notifications for people (e-mail and chat) --------------------------------
 # Base URL of the web page, for the instrument links in messages (no trailing slash needed).
@@ -164,7 +167,7 @@ COVERAGE_REFRESH_SECONDS = 86400
 
 # --- API -------------------------------------------------------------------
 # Write keys: {name: "sha256:<hex digest>"}; print a new one with `ooi_status_monitor --new-api-key NAME`.
-API_KEYS = {}
+API_KEYS: dict[str, str] = {}
 # When true, reads need a key too.
 API_REQUIRE_KEY_FOR_READS = False
 # Seconds after which a monitor heartbeat is stale for /health; None = 3 × CHECK_INTERVAL.

@@ -344,7 +344,10 @@ def ten_year_observatory(seed: int = 3, other_instruments: int = 200) -> Observa
     """Benchmark ``ooi-10y``: one instrument with 8 streams of daily bins over 2015–2025, plus noise."""
     rng = random.Random(seed)
     obs = Observatory()
-    utc = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+
+    def utc(year: int, month: int, day: int) -> datetime:
+        return datetime(year, month, day, tzinfo=UTC)
+
     for number, (start, stop) in enumerate(
         [(utc(2015, 1, 1), utc(2018, 6, 30)), (utc(2018, 7, 1), utc(2021, 12, 31)), (utc(2022, 1, 1), None)],
         1,

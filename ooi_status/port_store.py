@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, select, tuple_
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ooi_status.db import is_postgres, rowcount
 from ooi_status.diagnosis import PortSummary
 from ooi_status.model.monitor import PortAgent, PortCount, PortCountHourly, PortStatsRejection
+from ooi_status.monitor.bulk import unnest_columns
 from ooi_status.port_counts import PortCountRecord
 
 _PC, _PH, _PA, _PR = (m.__table__ for m in (PortCount, PortCountHourly, PortAgent, PortStatsRejection))
@@ -73,9 +75,29 @@ def store_counts(session: Session, records: Sequence[PortCountRecord]) -> None:
     if not records:
         return
     rows = list({(r.refdes, r.end_time): r.as_row() for r in reversed(records)}.values())
+    agents = _agent_rows(records)
+    if is_postgres(session):  # one statement each, over arrays (ooi_status.monitor.bulk)
+        session.execute(*_unnest_insert(_PC, rows, "ON CONFLICT (refdes, end_time) DO NOTHING"))
+        session.execute(*_unnest_insert(_PA, agents, _AGENT_CONFLICT))
+        return
     stmt = _insert(session, _PC).on_conflict_do_nothing(index_elements=["refdes", "end_time"])
     session.execute(stmt, rows)
-    session.execute(_agent_upsert(session), _agent_rows(records))
+    session.execute(_agent_upsert(session), agents)
+
+
+#: A port agent's summary only moves to earlier first times and later last times (NULLs skipped).
+_AGENT_CONFLICT = (
+    "ON CONFLICT (refdes) DO UPDATE SET "
+    "first_time = LEAST(port_agent.first_time, excluded.first_time), "
+    "last_time = GREATEST(port_agent.last_time, excluded.last_time), "
+    "last_nonzero_time = GREATEST(port_agent.last_nonzero_time, excluded.last_nonzero_time)"
+)
+
+
+def _unnest_insert(table: Any, rows: list[dict[str, Any]], conflict: str) -> tuple[Any, dict[str, Any]]:
+    names = list(rows[0])
+    source, params = unnest_columns(table, names, [[row[name] for row in rows] for name in names])
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM {source} {conflict}"), params
 
 
 def _agent_rows(records: Iterable[PortCountRecord]) -> list[dict[str, Any]]:
@@ -210,7 +232,7 @@ def prune(session: Session, now: datetime, hourly_days: int, batch: int) -> int:
     """Delete up to ``batch`` hourly sums older than ``hourly_days``, and port agents silent as long."""
     cutoff = now - timedelta(days=hourly_days)
     oldest = select(_PH.c.refdes, _PH.c.hour).where(_PH.c.hour < cutoff).limit(batch)
-    pruned = session.execute(delete(_PH).where(tuple_(_PH.c.refdes, _PH.c.hour).in_(oldest))).rowcount
+    pruned = rowcount(session.execute(delete(_PH).where(tuple_(_PH.c.refdes, _PH.c.hour).in_(oldest))))
     gone = select(_PA.c.refdes).where(_PA.c.last_time < cutoff).limit(batch)
     session.execute(delete(_PA).where(_PA.c.refdes.in_(gone)))
     return pruned or 0

@@ -1,9 +1,13 @@
 """Shared fixtures: settings, a migrated monitor database and a seeded metadata database.
 
-Every database test runs twice: on SQLite (always) and on PostgreSQL. PostgreSQL is a
-fresh pair of databases per test session on OOISTATUS_TEST_POSTGRES (default
-postgresql+psycopg2://postgres@127.0.0.1:5432/postgres), dropped at the end. Without a
-server those tests skip with the reason shown, except under CI (CI set): then they fail.
+Every database test runs twice: on SQLite (always) and on PostgreSQL, unless marked
+``sqlite_only`` (what it checks happens before the database: keys, routing, error shapes,
+validation). PostgreSQL is a set of databases per test session on OOISTATUS_TEST_POSTGRES
+(default postgresql+psycopg2://postgres@127.0.0.1:5432/postgres), put back before each test as
+a fresh one would be and dropped at the end. Without a server those tests skip with the reason
+shown, except under CI (CI set): then they fail. SQLite databases are files copied per test from
+templates made once per session (the migrated monitor schema, the metadata tables empty or
+holding the demo observatory).
 The AMQP tests follow the same rule for the RabbitMQ broker on OOISTATUS_TEST_AMQP (default
 amqp://guest:guest@127.0.0.1:5672/%2F): each test gets a queue of its own, deleted after.
 The monitor schema is always built by the Alembic migrations, never by create_all().
@@ -15,15 +19,15 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ooi_status import demo, migrate
 from ooi_status.config import Settings, load_settings
@@ -41,6 +45,7 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 class DbHandle:
     url: str
     engine: Engine
+    seeded: datetime | None = None  # the time of the demo observatory it holds (metadata_db)
 
     @property
     def backend(self) -> str:
@@ -76,7 +81,13 @@ def settings(tmp_path: Path) -> Settings:
     return _settings_for(tmp_path)
 
 
-# --- PostgreSQL: one fresh pair of databases per session ---------------------------------------
+# --- PostgreSQL: one set of databases per session, put back before each test ------------------
+#
+# Each test gets the session's databases back as fresh ones would be, without TRUNCATE (which
+# writes new files for every table, about 0.1 s a test) and without a database per test (DROP
+# DATABASE forces a checkpoint of the whole server): the tables holding rows are emptied with
+# DELETE, the sequences a test moved start again, and the seeded metadata database is written
+# again only when its content or its tables differ from the seed.
 
 
 @pytest.fixture(scope="session")
@@ -97,12 +108,9 @@ def pg_server() -> str:
 
 @pytest.fixture(scope="session")
 def pg_databases(pg_server: str) -> Iterator[dict[str, str]]:
+    """URLs of this session's databases: "monitor" (migrated), "metadata", "seeded", "scratch"."""
     suffix = uuid.uuid4().hex[:10]
-    names = {
-        "monitor": f"ooistatus_test_{suffix}_monitor",
-        "metadata": f"ooistatus_test_{suffix}_metadata",
-        "scratch": f"ooistatus_test_{suffix}_scratch",
-    }
+    names = {role: f"ooistatus_test_{suffix}_{role}" for role in ("monitor", "metadata", "seeded", "scratch")}
     admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         for name in names.values():
@@ -119,13 +127,116 @@ def pg_databases(pg_server: str) -> Iterator[dict[str, str]]:
     admin.dispose()
 
 
-def _truncate(engine: Engine, metadata: object) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def _empty_tables(conn: Connection, metadata: MetaData) -> None:
+    """Empty the tables of ``metadata`` that hold rows and restart every sequence a test moved.
+
+    The same end state as ``TRUNCATE ... RESTART IDENTITY`` of every table, at a fraction of its
+    cost: most tests write a few rows into a few tables. A missing table raises (the caller
+    builds the schema again).
+    """
+    tables = metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f'SELECT {i} WHERE EXISTS (SELECT FROM "{t.name}")' for i, t in enumerate(tables)
+    )
+    holding = set(conn.execute(text(probe)).scalars())
+    for i in reversed(range(len(tables))):  # referencing tables first
+        if i in holding:
+            conn.execute(text(f'DELETE FROM "{tables[i].name}"'))
+    moved = conn.execute(
+        text(
+            "SELECT format('%I.%I', schemaname, sequencename), start_value FROM pg_sequences"
+            " WHERE last_value IS NOT NULL AND schemaname = current_schema()"
+        )
+    ).all()
+    for sequence, start in moved:
+        conn.execute(text("SELECT setval(:s, :v, false)"), {"s": sequence, "v": start})
 
 
-# --- SQLite: a migrated template copied per test ------------------------------------------------
+def _reset_monitor(engine: Engine) -> None:
+    """The migrated monitor schema, empty but for the row its migration inserts."""
+    try:
+        with engine.begin() as conn:
+            _empty_tables(conn, MonitorBase.metadata)
+            conn.execute(text("INSERT INTO data_revision (id, revision) VALUES (1, 1)"))
+    except DBAPIError:  # a test changed the schema itself: build it again
+        engine.dispose()
+        url = engine.url.render_as_string(hide_password=False)
+        _recreate(url)
+        migrate.upgrade(url)
+
+
+def _recreate(url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def _reset_empty_metadata(engine: Engine) -> None:
+    try:
+        with engine.begin() as conn:
+            _empty_tables(conn, MetadataBase.metadata)
+    except DBAPIError:  # a table is missing or changed
+        MetadataBase.metadata.drop_all(engine)
+        MetadataBase.metadata.create_all(engine)
+
+
+_FINGERPRINT_SCHEMA = """
+SELECT string_agg(format('%s.%s %s %s', c.relname, a.attname, a.atttypid, a.attnotnull), ','
+                  ORDER BY c.relname, a.attnum)
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+"""
+_FINGERPRINT_SEQUENCES = (
+    "SELECT string_agg(format('%s %s', sequencename, last_value), ',' ORDER BY sequencename)"
+    " FROM pg_sequences WHERE schemaname = current_schema()"
+)
+
+
+def _fingerprint(engine: Engine) -> tuple[object, ...]:
+    """What a test could have changed in a seeded metadata database: tables, columns, rows, sequences."""
+    rows = " UNION ALL ".join(
+        f'SELECT {i}, count(*), sum(hashtextextended(t::text, 0)) FROM "{table.name}" t'
+        for i, table in enumerate(MetadataBase.metadata.sorted_tables)
+    )
+    with engine.connect() as conn:
+        return (
+            conn.execute(text(_FINGERPRINT_SCHEMA)).scalar(),
+            conn.execute(text(_FINGERPRINT_SEQUENCES)).scalar(),
+            tuple(conn.execute(text(rows)).all()),
+        )
+
+
+_seeded_pg: dict[str, tuple[datetime, tuple[object, ...]]] = {}
+
+
+def _seeded_postgres(url: str, now: datetime, settings: Settings) -> Engine:
+    """The "seeded" database holding the demo observatory of ``now``, written again only if changed."""
+    engine = make_engine(url, settings)
+    known = _seeded_pg.get(url)
+    if known is not None and known[0] == now:
+        try:
+            if _fingerprint(engine) == known[1]:
+                return engine
+        except DBAPIError:
+            pass
+    _seeded_pg.pop(url, None)
+    MetadataBase.metadata.drop_all(engine)  # whatever a test left: tables built again, then the seed
+    demo.write_observatory(engine, _demo_observatory(now))
+    _seeded_pg[url] = (now, _fingerprint(engine))
+    return engine
+
+
+def _demo_observatory(now: datetime) -> demo.Observatory:
+    return demo.demo_observatory(now, instruments=12, history_days=730)
+
+
+# --- SQLite: migrated and seeded templates copied per test --------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -135,10 +246,45 @@ def sqlite_monitor_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_metadata_templates(tmp_path_factory: pytest.TempPathFactory) -> Callable[[datetime | None], Path]:
+    """The metadata tables in a file, empty (``None``) or holding the demo observatory of a time."""
+    folder = tmp_path_factory.mktemp("metadata-templates")
+    made: dict[datetime | None, Path] = {}
+
+    def template(now: datetime | None) -> Path:
+        if now not in made:
+            path = folder / f"metadata-{len(made)}.sqlite"
+            engine = make_engine(f"sqlite:///{path}", _settings_for(folder))
+            MetadataBase.metadata.create_all(engine)
+            if now is not None:
+                demo.write_observatory(engine, _demo_observatory(now))
+            engine.dispose()  # the last connection closed: the WAL is folded into the file
+            made[now] = path
+        return made[now]
+
+    return template
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The database backend of this test run: "sqlite" or "postgresql"."""
+    """The database backend of this test run: "sqlite" or "postgresql".
+
+    A test (or module) marked ``sqlite_only`` runs on SQLite only: see pytest_generate_tests.
+    """
     return request.param
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``@pytest.mark.sqlite_only``: what the test checks happens before any database is involved
+    (keys, routing, the error shape, input validation), so a second backend would add nothing.
+
+    It becomes ``parametrize("backend", ["sqlite"], indirect=True)`` before pytest parametrizes
+    the ``backend`` fixture (a test's own parametrize takes precedence over a fixture's params).
+    """
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only"):
+        metafunc.definition.add_marker(pytest.mark.parametrize("backend", ["sqlite"], indirect=True))
 
 
 @pytest.fixture
@@ -151,15 +297,11 @@ def monitor_db(
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(request.getfixturevalue("sqlite_monitor_template"), path)
         url = f"sqlite:///{path}"
-        engine = make_engine(url, settings)
-        yield DbHandle(url, engine)
-        engine.dispose()
-        return
-    url = request.getfixturevalue("pg_databases")["monitor"]
+    else:
+        url = request.getfixturevalue("pg_databases")["monitor"]
     engine = make_engine(url, settings)
-    _truncate(engine, MonitorBase.metadata)
-    with engine.begin() as conn:  # the row the migration inserts, as in a freshly migrated schema
-        conn.execute(text("INSERT INTO data_revision (id, revision) VALUES (1, 1)"))
+    if backend == "postgresql":
+        _reset_monitor(engine)
     yield DbHandle(url, engine)
     engine.dispose()
 
@@ -168,25 +310,35 @@ def monitor_db(
 def empty_metadata_db(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path, settings: Settings
 ) -> Iterator[DbHandle]:
-    """The OOI metadata tables, empty: tests write their own scenario into them."""
+    """The OOI metadata tables, empty: tests write their own scenario into them.
+
+    For a test that also asks for ``metadata_db`` this is already the seeded database (one
+    database per test, as before, but the seed is copied rather than written each time).
+    """
+    seed = request.getfixturevalue("now") if "metadata_db" in request.fixturenames else None
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'data' / 'metadata.sqlite'}"
+        path = tmp_path / "data" / "metadata.sqlite"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(request.getfixturevalue("sqlite_metadata_templates")(seed), path)
+        url = f"sqlite:///{path}"
+        engine = make_engine(url, settings)
+    elif seed is not None:
+        url = request.getfixturevalue("pg_databases")["seeded"]
+        engine = _seeded_postgres(url, seed, settings)
     else:
         url = request.getfixturevalue("pg_databases")["metadata"]
-    engine = make_engine(url, settings)
-    MetadataBase.metadata.create_all(engine)
-    if backend == "postgresql":
-        _truncate(engine, MetadataBase.metadata)
-    yield DbHandle(url, engine)
+        engine = make_engine(url, settings)
+        _reset_empty_metadata(engine)
+    yield DbHandle(url, engine, seeded=seed)
     engine.dispose()
 
 
 @pytest.fixture
 def metadata_db(empty_metadata_db: DbHandle, now: datetime) -> DbHandle:
     """The metadata database seeded with a small demo observatory (12 instruments, 2 years)."""
-    demo.write_observatory(
-        empty_metadata_db.engine, demo.demo_observatory(now, instruments=12, history_days=730)
-    )
+    if empty_metadata_db.seeded != now:  # asked for late (request.getfixturevalue)
+        demo.write_observatory(empty_metadata_db.engine, _demo_observatory(now))
+        empty_metadata_db.seeded = now
     return empty_metadata_db
 
 

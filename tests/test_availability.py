@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     MISSING,
     NOT_EXPECTED,
     PRESENT,

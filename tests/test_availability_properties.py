@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     CATEGORIES,
     MISSING,
     NOT_EXPECTED,
@@ -259,16 +259,27 @@ def test_resolved_window_is_empty_or_inside_deployments_and_before_now(window, d
     requested_start = data.draw(st.none() | st.floats(window.start - 1e7, window.stop + 1e7))
     requested_stop = data.draw(st.none() | st.floats(window.start - 1e7, window.stop + 1e7))
     resolved = resolve_window(deployments, requested_start, requested_stop, now, window.start)
-    if resolved is None:
-        return
-    assert resolved.start < resolved.stop <= now
+    # The bounds of the window: now and the request's; with deployments their hull, without
+    # them the earliest data when the request gives no start.
+    lower = [] if requested_start is None else [requested_start]
+    upper = [now] if requested_stop is None else [now, requested_stop]
     if deployments:
-        assert resolved.start >= min(d.start for d in deployments)
-        assert any(d.stop is None or d.stop >= resolved.stop for d in deployments)
-    if requested_start is not None:
-        assert resolved.start >= requested_start
-    if requested_stop is not None:
-        assert resolved.stop <= requested_stop
+        lower.append(min(d.start for d in deployments))
+        upper.append(max(now if d.stop is None else d.stop for d in deployments))
+    elif requested_start is None:
+        lower.append(window.start)
+    if resolved is None:  # empty: no instant meets every bound
+        assert max(lower) >= min(upper)
+    else:
+        assert (resolved.start, resolved.stop) == (max(lower), min(upper))
+        assert resolved.start < resolved.stop <= now
+        if deployments:
+            assert resolved.start >= min(d.start for d in deployments)
+            assert any(d.stop is None or d.stop >= resolved.stop for d in deployments)
+        if requested_start is not None:
+            assert resolved.start >= requested_start
+        if requested_stop is not None:
+            assert resolved.stop <= requested_stop
 
 
 def test_bins_sharing_a_first_point_give_the_same_spans_in_any_order():

@@ -11,17 +11,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ooi_status.availability import Bin, Deployment, Rules, Span, Window, stream_spans
-from ooi_status.availability_report import (
+from ooi_status.availability.engine import (
+    Bin,
+    Deployment,
+    Rules,
+    Span,
     StreamTimeline,
-    Style,
     Timeline,
+    Window,
+    stream_spans,
+)
+from ooi_status.availability.report import (
+    Style,
     delimited,
     span_records,
     timestamp_text,
     visavail,
 )
-from ooi_status.availability_svg import axis_ticks, render_svg
+from ooi_status.availability.svg import axis_ticks, render_svg
 from ooi_status.config import load_settings
 from ooi_status.sources.base import BinRow
 from ooi_status.times import datetime_to_ntp, format_ntp

@@ -10,17 +10,35 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, g, request
-from sqlalchemy.orm import Session
+from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
+from ooi_status.api import answers, auth, body, coalesce, context, errors, metrics
+from ooi_status.api.context import (
+    MAX_BODY_BYTES,
+    current_databases,
+    current_settings,
+    metadata_session,
+    monitor_session,
+)
+from ooi_status.api.errors import BadRequest
+from ooi_status.api.validation import repeated_parameter
+from ooi_status.api.views import (
+    availability,
+    deployed,
+    expected,
+    instruments,
+    operations,
+    port,
+    reports,
+    silences,
+    streams,
+    subscriptions,
+    web,
+)
 from ooi_status.config import Settings, load_settings, settings_or_exit
-from ooi_status.db import Databases
 
 log = logging.getLogger(__name__)
-
-#: Largest request body accepted (PATCH bodies are a few dozen bytes).
-MAX_BODY_BYTES = 64 * 1024
 
 
 class IdConverter(IntegerConverter):
@@ -39,19 +57,16 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
-    app.extensions["ooi_status.settings"] = settings
-    app.extensions["ooi_status.databases"] = Databases(settings)
+    context.init_app(app, settings)
     logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)
-
-    from ooi_status.api import answers, auth, coalesce, errors, metrics
 
     errors.init_app(app)
     coalesce.init_app(app)
     answers.init_app(app, settings.API_ANSWER_CACHE_BYTES)
     auth.init_app(app, settings)
     metrics.init_app(app)
+    app.before_request(body.read_chunked_body)
     app.before_request(_refuse_nul_bytes)
-    app.teardown_appcontext(_close_sessions)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     return app
@@ -59,20 +74,6 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
 
 def blueprints() -> list[Any]:
     """Every blueprint of the API, in one visible table (api/views/, one module per resource family)."""
-    from ooi_status.api.views import (
-        availability,
-        deployed,
-        expected,
-        instruments,
-        operations,
-        port,
-        reports,
-        silences,
-        streams,
-        subscriptions,
-        web,
-    )
-
     return [
         expected.bp,
         deployed.bp,
@@ -88,34 +89,9 @@ def blueprints() -> list[Any]:
     ]
 
 
-def monitor_session() -> Session:
-    """This request's session on the monitor database, closed when the request ends."""
-    if "monitor_session" not in g:
-        g.monitor_session = Session(current_databases().monitor, expire_on_commit=False)
-    return g.monitor_session
-
-
-def metadata_session() -> Session:
-    """This request's session on the OOI metadata database (read-only), closed when the request ends."""
-    if "metadata_session" not in g:
-        g.metadata_session = Session(current_databases().metadata)
-    return g.metadata_session
-
-
-def _close_sessions(_exc: BaseException | None) -> None:
-    # Always runs, error or not: the connection goes back to the pool, any transaction rolled back.
-    for name in ("monitor_session", "metadata_session"):
-        session = g.pop(name, None)
-        if session is not None:
-            session.close()
-
-
 def _refuse_nul_bytes() -> None:
     # A NUL byte can be in a URL but not in a PostgreSQL string: refuse it before it reaches one.
     # One rule for every route: a query parameter given twice is a 400 (never first-wins).
-    from ooi_status.api.errors import BadRequest
-    from ooi_status.api.validation import repeated_parameter
-
     repeated = repeated_parameter(request.args)
     if repeated is not None:
         count = len(request.args.getlist(repeated))
@@ -123,18 +99,6 @@ def _refuse_nul_bytes() -> None:
     for name, value in [*request.args.items(multi=True), *(request.view_args or {}).items()]:
         if "\x00" in str(name) or "\x00" in str(value):
             raise BadRequest(f"{name}: NUL bytes are not allowed in parameters")
-
-
-def current_settings() -> Settings:
-    from flask import current_app
-
-    return current_app.extensions["ooi_status.settings"]
-
-
-def current_databases() -> Databases:
-    from flask import current_app
-
-    return current_app.extensions["ooi_status.databases"]
 
 
 def _log_through_gunicorn() -> None:
@@ -164,4 +128,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["create_app", "current_settings", "current_databases", "monitor_session", "metadata_session"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "create_app",
+    "current_settings",
+    "current_databases",
+    "monitor_session",
+    "metadata_session",
+]

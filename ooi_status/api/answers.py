@@ -5,13 +5,16 @@ later that lists the monitor schema) is wrapped with ``@revision_cached(parse)``
 
 1. ``parse(request.args)`` checks and normalises the query (a BadRequest is a 400 before any
    read); the normalised query, the endpoint and its URL arguments make the answer's key.
-2. The data revision (ooi_status.revision) is read once, in the request's monitor session,
-   before anything else: every write committed before the request arrived is in it.
+2. The data revision (ooi_status.revision) is read before anything else, by a read that began
+   after the request arrived (every write committed before it is in it); requests arriving
+   together share one such read (ooi_status.api.coalesce.FreshReads), so a worker under load
+   reads the revision about once per round trip, not once per request.
 3. The ETag is ``W/"<revision>-<hash of key>"``: a client sending it back in ``If-None-Match``
    gets a 304 without the answer being built or looked up.
 4. Otherwise the body comes from this process's cache, by (key, revision, encoding), or is built
    (identical requests under way share one computation, ooi_status.api.coalesce), JSON-encoded,
-   gzip-compressed for clients that accept it when larger than API_GZIP_MIN_BYTES, and kept.
+   gzip-compressed for clients that accept it when larger than API_GZIP_MIN_BYTES (once for all
+   the identical requests under way), and kept.
 
 Why this is never stale: an entry is only used for the revision it was built under, and the
 revision is read at the start of every request, after which the data are read in the same
@@ -41,7 +44,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ooi_status import __version__, revision
-from ooi_status.api import current_settings, monitor_session
+from ooi_status.api.coalesce import coalescer, fresh_read
+from ooi_status.api.context import current_settings, monitor_session
+from ooi_status.model.monitor import Silence
+from ooi_status.times import utcnow
 
 IDENTITY, GZIP = "identity", "gzip"
 #: A revision this much below the latest seen means the revision row was started afresh.
@@ -119,11 +125,7 @@ def revision_cached(
             query = parse(request.args) if parse is not None else None
             key = (request.endpoint, tuple(sorted(url_arguments.items())), query)
             cache: AnswerCache = current_app.extensions["ooi_status.answers"]
-            session = monitor_session()
-            current = revision.current(session)
-            # Ended here: the view reads in transactions of its own (later statements see at
-            # least what this read saw), and may open them with session.begin().
-            session.rollback()
+            current = fresh_read("data revision", _read_revision)
             cache.seen(current)
             if clock_key is not None:
                 key = (*key, clock_key(current))
@@ -136,7 +138,7 @@ def revision_cached(
                 return current_app.json.dumps(value).encode()
 
             encoding = GZIP if accepts_gzip() else IDENTITY
-            body = _body(cache, current, key, encoding, build)
+            body = cached_body(cache, current, key, encoding, build)
             response = current_app.response_class(body, mimetype="application/json")
             if encoding == GZIP and body[:2] == b"\x1f\x8b":
                 response.headers["Content-Encoding"] = GZIP
@@ -147,23 +149,41 @@ def revision_cached(
     return decorate
 
 
-def _body(
+def _read_revision() -> int:
+    """The revision, read in this request's monitor session. Ended here: the view reads in
+    transactions of its own (later statements see at least what this read saw), and may open
+    them with session.begin()."""
+    session = monitor_session()
+    try:
+        return revision.current(session)
+    finally:
+        session.rollback()
+
+
+def cached_body(
     cache: AnswerCache, current: int, key: Hashable, encoding: str, build: Callable[[], bytes]
 ) -> bytes:
-    """The body in ``encoding``: kept, derived from the other encoding kept, or built."""
+    """The body in ``encoding``: kept, derived from the other encoding kept, or built. Identical
+    requests under way share the building and the compressing (one flight per encoding)."""
     found = cache.get(current, key, encoding)
     if found is not None:
         return found
-    other = cache.get(current, key, GZIP if encoding == IDENTITY else IDENTITY)
-    if other is not None:
-        plain = gzip.decompress(other) if encoding == IDENTITY and other[:2] == b"\x1f\x8b" else other
-    else:
-        from ooi_status.api.coalesce import coalescer
 
-        plain = coalescer().run(f"{current}\x00{key!r}", build)
-    body = compress(plain) if encoding == GZIP else plain
-    cache.put(current, key, encoding, body)
-    return body
+    def encode() -> bytes:
+        if encoding == GZIP:
+            body = compress(cached_body(cache, current, key, IDENTITY, build))
+        else:
+            kept = cache.get(current, key, GZIP)
+            if kept is None:
+                body = build()
+            elif kept[:2] == b"\x1f\x8b":
+                body = gzip.decompress(kept)
+            else:
+                body = kept  # a small body is kept as it is under either encoding
+        cache.put(current, key, encoding, body)
+        return body
+
+    return coalescer().run(f"{current}\x00{key!r}\x00{encoding}", encode)
 
 
 def compress(body: bytes) -> bytes:
@@ -191,9 +211,6 @@ def silence_epoch(current: int) -> int:
     """How many starts and ends of silences have passed: ``silenced`` on streams and instruments
     changes with the clock exactly then. The boundaries still ahead are read once per revision
     (silences change only by writes, which move it) and per process."""
-    from ooi_status.model.monitor import Silence
-    from ooi_status.times import utcnow
-
     now = utcnow()
     kept = current_app.extensions.get("ooi_status.silence_boundaries")
     if kept is None or kept[0] != current:

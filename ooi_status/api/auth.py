@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, g, request
 
-from ooi_status.api import coalesce
+from ooi_status.api.context import current_settings
 from ooi_status.api.errors import Forbidden, Unauthorized
 from ooi_status.config import Settings, SettingsError
 from ooi_status.keys import WRITE, entry_scope, is_valid_entry, match_api_key
@@ -79,18 +79,12 @@ def authenticate(settings: Settings, action: str, write: bool = False) -> str:
     return name
 
 
-def _settings() -> Settings:
-    from ooi_status.api import current_settings
-
-    return current_settings()
-
-
 def require_read(view: View) -> View:
     """Reads are open unless API_REQUIRE_KEY_FOR_READS is set."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        settings = _settings()
+        settings = current_settings()
         if settings.API_REQUIRE_KEY_FOR_READS:
             g.api_key_name = authenticate(settings, "reading")
         return view(*args, **kwargs)
@@ -103,10 +97,9 @@ def require_write(view: View) -> View:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        name = authenticate(_settings(), "writing", write=True)
+        name = authenticate(current_settings(), "writing", write=True)
         g.api_key_name = name
         result = view(*args, **kwargs)
-        coalesce.invalidate()
         log.info("write by API key %r: %s %s", name, request.method, request.full_path.rstrip("?"))
         return result
 

@@ -12,28 +12,26 @@ from an empty one).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
+from ooi_status.api.context import MetadataSources
 from ooi_status.api.errors import BadRequest, NotFound
-from ooi_status.availability import (
+from ooi_status.availability.engine import (
     Deployment,
     Rules,
+    StreamTimeline,
+    Timeline,
     Window,
     deployment_spans,
     resolve_window,
     stream_spans,
     summary_spans,
 )
-from ooi_status.availability_report import StreamTimeline, Timeline
 from ooi_status.config import Settings
-from ooi_status.db import Databases
-from ooi_status.sources import deployment_source, stream_source
-from ooi_status.sources.base import DeploymentRow, DeploymentSource, StreamRow, StreamSource, split_refdes
-from ooi_status.sources.bin_cache import BinCache
+from ooi_status.sources.base import DeploymentRow, StreamRow, split_refdes
 from ooi_status.times import datetime_to_ntp, parse_iso_timestamp, unix_ms_to_ntp
 
 FORMATS = ("json", "csv", "tsv", "svg")
@@ -127,15 +125,6 @@ def engine_deployments(rows: Sequence[DeploymentRow]) -> list[Deployment]:
 
 
 @dataclass(frozen=True, slots=True)
-class MetadataSources:
-    """The readers of one process: streams and bins, deployments, and the bins kept for reuse."""
-
-    streams: StreamSource
-    deployments: DeploymentSource
-    bin_cache: BinCache
-
-
-@dataclass(frozen=True, slots=True)
 class TimelineInputs:
     """What one request's timeline is computed from, bins aside: the deployments, the selected
     streams' stream_metadata rows (count, first, last: the version of their bins) and the window."""
@@ -217,20 +206,3 @@ def _requested_window(query: AvailabilityQuery, now_ntp: float) -> tuple[float |
             "(stop_time defaults to now and is clamped to now)"
         )
     return start, stop
-
-
-def metadata_sources(extensions: dict[str, Any], settings: Settings, databases: Databases) -> MetadataSources:
-    """The sources of this process, made on first use and kept in the app's extensions.
-
-    Remade after a fork (gunicorn workers), as the engines are: a reader holding a
-    connection pool or a cluster session belongs to the process that made it.
-    """
-    cached = extensions.get("ooi_status.sources")
-    if cached is None or cached[0] != os.getpid():
-        sources = MetadataSources(
-            stream_source(settings, databases),
-            deployment_source(databases),
-            BinCache(settings.AVAILABILITY_BIN_CACHE_ROWS, settings.AVAILABILITY_CACHE_SECONDS),
-        )
-        cached = extensions["ooi_status.sources"] = (os.getpid(), sources)
-    return cached[1]

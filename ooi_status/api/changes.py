@@ -4,8 +4,10 @@ Each change is one UPDATE statement, committed by itself with a bump of the data
 (ooi_status.revision) when it touched a row. On PostgreSQL the row lock the
 UPDATE takes serialises concurrent writes to the same row (a disable and a PATCH, two
 PATCHes): each lands whole, one after the other, never a mix of fields read from one and
-written by the other. The object returned is read back in the same transaction, so it is
-exactly what this request wrote. Values arrive checked (ooi_status.api.validation).
+written by the other. A write of many rows locks them in id order first, and a write that
+loses a deadlock or a serialization failure anyway is tried again (ooi_status.api.locks).
+The object returned is read back in the same transaction, so it is exactly what this request
+wrote. Values arrive checked (ooi_status.api.validation).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from sqlalchemy.orm import Session
 from ooi_status import revision
 from ooi_status.api import marks, queries
 from ooi_status.api.errors import BadRequest
+from ooi_status.api.locks import lock_streams, retried
 from ooi_status.model.monitor import DeployedStream, ExpectedStream
 
 log = logging.getLogger(__name__)
 
 
+@retried
 def patch_expected(session: Session, expected_id: int, changes: dict[str, Any]) -> ExpectedStream:
     """Set some of an expected stream's defaults; NotFound for an unknown id."""
     with session.begin():
@@ -36,6 +40,7 @@ def patch_expected(session: Session, expected_id: int, changes: dict[str, Any]) 
     return found
 
 
+@retried
 def patch_deployed(session: Session, stream_id: int, changes: dict[str, Any]) -> queries.StreamList:
     """Set or clear (None) some of a deployed stream's overrides; NotFound for an unknown id."""
     with session.begin():
@@ -60,12 +65,15 @@ def switch_stream(
     return patch_deployed(session, stream_id, marks.overrides(switch, mark))
 
 
+@retried
 def switch_instrument(
     session: Session, refdes: str, switch: str, mark: dict[str, Any] | None = None
 ) -> queries.Instrument:
-    """Disable or enable every stream of one instrument, in one statement."""
+    """Disable or enable every stream of one instrument, in one statement, its rows locked first
+    in id order (ooi_status.api.locks: concurrent switches queue, never deadlock)."""
     with session.begin():
         refdes_id = queries.refdes_id(session, refdes)
+        lock_streams(session, DeployedStream.reference_designator_id == refdes_id)
         _write(
             session,
             update(DeployedStream)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from ooi_status.db import first_line
+from ooi_status.db import database_name, failed_database, first_line, normalize_url
 from ooi_status.sources.base import SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,25 @@ def source_unavailable_message(exc: SourceUnavailable) -> str:
     return f"{detail}; try again shortly (see /health)"
 
 
+def database_named(exc: BaseException) -> str:
+    """The database that raised ``exc``: its engine names it (ooi_status.db); a pool timeout,
+    which no engine names, is the monitor database's (the only database the API queries itself;
+    the metadata sources raise SourceUnavailable, which names theirs)."""
+    named = failed_database(exc)
+    if named:
+        return named
+    from ooi_status.api.context import current_settings
+
+    return database_name("monitor", normalize_url(current_settings().MONITOR_URL))
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked": the busy timeout (SQLITE_BUSY_TIMEOUT) passed while another
+    connection held the write lock. The statement and its transaction were not applied."""
+    orig = getattr(exc, "orig", None)
+    return orig is not None and "database is locked" in str(orig)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
@@ -123,9 +142,18 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def _database_down(exc: Exception) -> Response:
-        log.warning("database unavailable: %s", first_line(exc))
+        database = database_named(exc)
+        if is_locked(exc):
+            log.warning("%s busy: %s", database, first_line(exc))
+            return error_response(
+                503,
+                "database_busy",
+                f"the {database} is busy: another process holds its write lock; nothing was changed, "
+                "try again shortly",
+            )
+        log.warning("%s unavailable: %s", database, first_line(exc))
         return error_response(
-            503, "database_unavailable", "a database did not answer; try again shortly (see /health)"
+            503, "database_unavailable", f"the {database} did not answer; try again shortly (see /health)"
         )
 
     @app.errorhandler(SourceUnavailable)
@@ -148,8 +176,9 @@ def init_app(app: Flask) -> None:
     def _database_error(exc: DBAPIError) -> Response:
         if exc.connection_invalidated:
             return _database_down(exc)
-        log.error("database error: %s", first_line(exc))
-        return error_response(503, "database_error", "the database could not answer this request")
+        database = database_named(exc)
+        log.error("%s error: %s", database, first_line(exc))
+        return error_response(503, "database_error", f"the {database} could not answer this request")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from ooi_status import revision
 from ooi_status.api import queries
 from ooi_status.api.errors import BadRequest, Conflict
+from ooi_status.api.locks import lock_streams, retried
 from ooi_status.api.validation import read_json_object
 from ooi_status.model.monitor import DeployedStream
 from ooi_status.status import DISABLED, NO_OVERRIDES, Status
@@ -94,6 +95,7 @@ def overrides(switch: str, mark: dict[str, Any] | None) -> dict[str, Any]:
     return values
 
 
+@retried
 def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any]) -> queries.StreamList:
     with session.begin():
         written = session.execute(
@@ -111,10 +113,12 @@ def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any])
     return found
 
 
+@retried
 def acknowledge_instrument(session: Session, refdes: str, values: dict[str, Any]) -> queries.Instrument:
     with session.begin():
         refdes_id = queries.refdes_id(session, refdes)
         mine = DS.reference_designator_id == refdes_id
+        lock_streams(session, mine)
         statement = update(DS).where(mine, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
         written = session.execute(statement).rowcount
         if not written:

@@ -218,8 +218,18 @@ class MonitorCollector:
         return family
 
 
+#: Request methods counted by name. A client may send any token as a method: the others are
+#: counted as ``other``, so that the series stay bounded by the route table whatever clients send.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+#: The route of a request that matched none (an unknown path, or a known one with a method it
+#: does not take): one label for all of them.
+UNMATCHED_ROUTE = "(unmatched)"
+
+
 class HttpMetrics:
-    """Requests answered, by route (not by raw path: ids would explode the series)."""
+    """Requests answered, by method, route and status; every label takes only known values (not the
+    raw path: ids would explode the series; not any method a client makes up)."""
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
         self.requests = Counter(
@@ -243,9 +253,10 @@ class HttpMetrics:
         started = g.pop("metrics_started", None)
         if started is None:
             return response
-        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
-        self.requests.labels(request.method, route, str(response.status_code)).inc()
-        self.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        method = request.method if request.method in METHODS else OTHER_METHOD
+        route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+        self.requests.labels(method, route, str(response.status_code)).inc()
+        self.latency.labels(method, route).observe(time.perf_counter() - started)
         return response
 
 

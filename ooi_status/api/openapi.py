@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from ooi_status import __version__
-from ooi_status.api import MAX_BODY_BYTES
+from ooi_status.api.context import MAX_BODY_BYTES
 from ooi_status.api.openapi_schemas import ID, SCHEMAS, STATUS_ENUM, ref
 
 JSON = "application/json"
@@ -24,8 +24,10 @@ ERRORS = {
     "404": "no such object",
     "405": "a method this path does not serve; the message and the Allow header name those it does",
     "413": f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB",
-    "503": "a database or the stream metadata source is unreachable (the message says which); "
-    "try again shortly",
+    "409": "the change conflicts with what the database holds, or lost a deadlock or serialization "
+    "failure to concurrent writes on each of its tries; nothing was changed",
+    "503": "a database or the stream metadata source is unreachable, or a SQLite database stayed "
+    "locked by another process past SQLITE_BUSY_TIMEOUT (the message says which); try again shortly",
 }
 ALLOW_HEADER = {"Allow": {"description": "the methods this path serves", "schema": {"type": "string"}}}
 READ_SECURITY: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
@@ -81,7 +83,7 @@ def _write(
         "summary": summary,
         "parameters": params,
         "security": WRITE_SECURITY,
-        "responses": {"200": ok, **_errors("400", "401", "403", "404", "503")},
+        "responses": {"200": ok, **_errors("400", "401", "403", "404", "409", "503")},
     }
     if body:
         operation["requestBody"] = {"required": True, "content": {JSON: {"schema": ref(body)}}}

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ooi_status.api.errors import BadRequest, NotFound
+from ooi_status.exports import csv_row
 from ooi_status.model.monitor import PortAgent, ReferenceDesignator
 from ooi_status.port_store import SeriesPoint
 from ooi_status.times import format_timestamp, parse_iso_timestamp
@@ -106,8 +107,8 @@ def as_json(refdes: str, query: PortQuery, points: list[SeriesPoint]) -> dict[st
 def as_csv(points: list[SeriesPoint]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(csv_row(CSV_HEADER))
     for item in points:
         row = point(item)
-        writer.writerow([row[name] for name in CSV_HEADER])
+        writer.writerow(csv_row(row[name] for name in CSV_HEADER))
     return out.getvalue()

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ooi_status.api.errors import BadRequest
+from ooi_status.exports import csv_row
 from ooi_status.times import parse_iso_timestamp
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -112,6 +113,6 @@ def csv_text(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     """RFC 4180 CSV (CRLF line ends) of the ``header`` fields of each row; None is an empty field."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows([["" if row[name] is None else row[name] for name in header] for row in rows])
+    writer.writerow(csv_row(header))
+    writer.writerows(csv_row("" if row[name] is None else row[name] for name in header) for row in rows)
     return out.getvalue()

@@ -9,8 +9,9 @@ Only the demo and benchmark generators create these tables, to build a synthetic
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, MetaData, String, Table, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ooi_status.model.types import UTCDateTime
@@ -19,6 +20,7 @@ from ooi_status.times import ntp_to_datetime, unix_ms_to_datetime
 
 class MetadataBase(DeclarativeBase):
     metadata = MetaData()
+    __table__: ClassVar[Table]  # every model is a table (DeclarativeBase says FromClause)
     type_annotation_map = {datetime: UTCDateTime}
 
 

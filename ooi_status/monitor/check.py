@@ -28,8 +28,10 @@ Decisions:
   values differ from the stored ones: a steady fleet costs no writes but the heartbeat.
 
 The loop over the streams is the one place where the cost per stream matters (12,000 to
-100,000 of them every minute): it works on plain tuples and caches the effective intervals
-of each distinct (expected stream, overrides) pair.
+100,000 of them every minute): it works on tuples with names (rows read by the names of their
+fields, ooi_status.monitor.state) and caches the effective intervals of each distinct
+(expected stream, overrides) pair. The bulk writes take column names; their types are the
+model's (ooi_status.monitor.bulk).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from ooi_status.model.monitor import (
 from ooi_status.monitor.bulk import insert_rows, update_by_id
 from ooi_status.monitor.heartbeat import CHECK, write_heartbeat
 from ooi_status.monitor.marks import ACKNOWLEDGEMENT, reenable_due
-from ooi_status.monitor.state import MonitorState
+from ooi_status.monitor.state import FIRST_SEEN, DeployedRow, ExpectedRow, MonitorState
 from ooi_status.sources.base import DeploymentSource, StreamSource
 from ooi_status.status import (
     Intervals,
@@ -76,47 +78,34 @@ from ooi_status.times import datetime_to_unix_ms, ntp_to_datetime
 log = logging.getLogger(__name__)
 
 _DS = DeployedStream.__table__
-_NOT_TRACKED = Status.NOT_TRACKED.value
-#: The stored values of a stream seen for the first time (see _DEPLOYED_COLUMNS).
-_FIRST_SEEN = (None, None, None, None, _NOT_TRACKED, None, None, None, None, None)
-_BOOKKEEPING = (
-    ("last_data_time", "timestamptz"),
-    ("particle_count", "bigint"),
-    ("rate_base_count", "bigint"),
-    ("rate_base_time", "timestamptz"),
-    ("measured_rate", "double precision"),
-)
-
-#: Columns written by the round's inserts, with their PostgreSQL types (ooi_status.monitor.bulk).
-_NEW_STREAM = (
-    ("reference_designator_id", "integer"),
-    ("expected_stream_id", "integer"),
-    ("status", "varchar"),
-    ("status_time", "timestamptz"),
-    ("checked_at", "timestamptz"),
-    *_BOOKKEEPING,
-)
-_HISTORY = (
-    ("deployed_stream_id", "integer"),
-    ("old_status", "varchar"),
-    ("new_status", "varchar"),
-    ("changed_at", "timestamptz"),
-    ("elapsed", "double precision"),
-    ("note", "text"),
-)
+_HISTORY = StatusHistory.__table__
+_OUTBOX = PendingUpdate.__table__
 #: Statuses an operator can acknowledge; any other status clears an acknowledgement.
 _ACKNOWLEDGEABLE = (Status.FAILED.value, Status.DEGRADED.value)
-_OUTBOX = (
-    ("deployed_stream_id", "integer"),
-    ("asset_uid", "varchar"),
-    ("sink", "varchar"),
-    ("message", "jsonb"),
-    ("state", "varchar"),
-    ("error_count", "integer"),
-    ("attempts", "integer"),
-    ("created_at", "timestamptz"),
-    ("next_attempt_at", "timestamptz"),
-)
+
+
+class Bookkeeping(NamedTuple):
+    """A stream's bookkeeping as a round computes it (columns of deployed_stream, by name)."""
+
+    last_data_time: datetime | None
+    particle_count: int | None
+    rate_base_count: int | None
+    rate_base_time: datetime | None
+    measured_rate: float | None
+
+
+_NO_BOOKKEEPING = Bookkeeping(None, None, None, None, None)
+#: Columns of a deployed stream inserted by a round (the rows of _new_row).
+_NEW_STREAM = (
+    "reference_designator_id", "expected_stream_id", "status", "status_time", "checked_at",
+    *Bookkeeping._fields,
+)  # fmt: skip
+#: Columns of the round's history rows and outbox events (the rows of _write_changes, _events).
+_HISTORY_COLUMNS = ("deployed_stream_id", "old_status", "new_status", "changed_at", "elapsed", "note")
+_OUTBOX_COLUMNS = (
+    "deployed_stream_id", "asset_uid", "sink", "message", "state", "error_count", "attempts", "created_at",
+    "next_attempt_at",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +146,7 @@ class ActiveStream(NamedTuple):
     asset_uid: str
     method: str
     stream: str
-    count: int | None
+    points: int | None
     last: float | None
 
 
@@ -224,7 +213,7 @@ def run_round(
 @dataclass
 class Outcome:
     changes: list[Change] = field(default_factory=list)
-    bookkeeping: list[tuple[Any, ...]] = field(default_factory=list)  # (id, *_BOOKKEEPING values)
+    bookkeeping: list[tuple[int, *tuple[Any, ...]]] = field(default_factory=list)  # (id, *Bookkeeping)
     new_rows: list[dict[str, Any]] = field(default_factory=list)
     reenabled: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (status, note)
 
@@ -243,40 +232,50 @@ def evaluate(
     refdes_ids, expected, deployed = state.refdes_ids, state.expected, state.deployed
     intervals_of: dict[tuple[Any, ...], Intervals] = {}
     for item in active:
-        refdes, uid, method, stream, count, last = item
-        exp = expected[(stream, method)]
-        key = (refdes_ids[refdes], exp[0])
-        stored = deployed.get(key) or _FIRST_SEEN
-        sid, o_rate, o_warn, o_fail, old_status, old_last, old_count, b_count, b_time, old_rate = stored[:10]
+        exp = expected[(item.stream, item.method)]
+        key = (refdes_ids[item.refdes], exp.id)
+        stored = deployed.get(key, FIRST_SEEN)
+        points = item.points
         try:
-            intervals_key = (exp[0], o_rate, o_warn, o_fail)
+            intervals_key = (exp.id, stored.expected_rate, stored.warn_interval, stored.fail_interval)
             intervals = intervals_of.get(intervals_key)
             if intervals is None:
-                intervals = intervals_of[intervals_key] = _intervals(exp, o_rate, o_warn, o_fail)
-            last_data = None if last is None else ntp_to_datetime(last)
-            if count is not None and count < 0:
-                raise ValueError(f"stream_metadata.count is negative: {count}")
+                intervals = intervals_of[intervals_key] = _intervals(exp, stored)
+            last_data = None if item.last is None else ntp_to_datetime(item.last)
+            if points is not None and points < 0:
+                raise ValueError(f"stream_metadata.count is negative: {points}")
         except (ValueError, OverflowError, TypeError) as exc:
-            memory.log_once(("poison", key, str(exc)), "skipping %s %s %s: %s", refdes, method, stream, exc)
+            memory.log_once(
+                ("poison", key, str(exc)), "skipping %s %s %s: %s", item.refdes, item.method, item.stream, exc
+            )
             report.skipped += 1
-            if sid is None:  # listed all the same, as not tracked, so that operators see it
-                outcome.new_rows.append(_new_row(key, Status.NOT_TRACKED, (None,) * len(_BOOKKEEPING), now))
+            if stored.id is None:  # listed all the same, as not tracked, so that operators see it
+                outcome.new_rows.append(_new_row(key, Status.NOT_TRACKED, _NO_BOOKKEEPING, now))
             continue
-        window = (b_count, b_time, old_rate)
-        if count is not None and not _window_open(b_count, b_time, count, now, window_seconds):
-            moved = advance_rate_window(RateWindow(*window), count, now, window_seconds)
-            window = (moved.base_count, moved.base_time, moved.rate)
-        status = stream_status(last_data, intervals, now, window[2], fraction)
-        if status != old_status:
+        b_count, b_time, rate = stored.rate_base_count, stored.rate_base_time, stored.measured_rate
+        if points is not None and not _window_open(b_count, b_time, points, now, window_seconds):
+            moved = advance_rate_window(RateWindow(b_count, b_time, rate), points, now, window_seconds)
+            b_count, b_time, rate = moved.base_count, moved.base_time, moved.rate
+        status = stream_status(last_data, intervals, now, rate, fraction)
+        if status != stored.status:
             elapsed = None if last_data is None else now - last_data
             outcome.changes.append(
-                Change(key, sid, refdes, uid, stream, old_status, status, elapsed, intervals, window[2])
-            )
-        values = (last_data, count, *window)
-        if sid is None:
+                Change(key, stored.id, item.refdes, item.asset_uid, item.stream, stored.status, status,
+                       elapsed, intervals, rate)
+            )  # fmt: skip
+        if stored.id is not None and (last_data, points, b_count, b_time, rate) == (
+            stored.last_data_time, stored.particle_count, stored.rate_base_count, stored.rate_base_time,
+            stored.measured_rate,
+        ):  # fmt: skip
+            continue  # a steady stream: nothing to write
+        values = Bookkeeping(
+            last_data_time=last_data, particle_count=points, rate_base_count=b_count, rate_base_time=b_time,
+            measured_rate=rate,
+        )  # fmt: skip
+        if stored.id is None:
             outcome.new_rows.append(_new_row(key, status, values, now))
-        elif values != (old_last, old_count, b_count, b_time, old_rate):
-            outcome.bookkeeping.append((sid, *values))
+        else:
+            outcome.bookkeeping.append((stored.id, *values))
     return outcome
 
 
@@ -293,12 +292,15 @@ def _window_open(
     )
 
 
-def _intervals(exp: Sequence[Any], o_rate: Any, o_warn: Any, o_fail: Any) -> Intervals:
-    return effective_intervals(Intervals(exp[1], exp[2], exp[3]), Overrides(o_rate, o_warn, o_fail))
+def _intervals(exp: ExpectedRow, stored: DeployedRow) -> Intervals:
+    return effective_intervals(
+        Intervals(exp.expected_rate, exp.warn_interval, exp.fail_interval),
+        Overrides(stored.expected_rate, stored.warn_interval, stored.fail_interval),
+    )
 
 
-def _new_row(key: tuple[int, int], status: Status, values: tuple[Any, ...], now: datetime) -> dict[str, Any]:
-    row = dict(zip([name for name, _ in _BOOKKEEPING], values, strict=True))
+def _new_row(key: tuple[int, int], status: Status, values: Bookkeeping, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = values._asdict()
     row.update(reference_designator_id=key[0], expected_stream_id=key[1], status=status.value, checked_at=now)
     row["status_time"] = None if status == Status.NOT_TRACKED else now
     return row
@@ -322,10 +324,10 @@ def write_round(
     # A stream that is no longer failed or degraded loses its acknowledgement in the same write.
     handled = [change for change in existing if change[1] not in _ACKNOWLEDGEABLE]
     cleared = dict.fromkeys(ACKNOWLEDGEMENT)
-    update_by_id(session, _DS, [("status", "varchar")], handled, status_time=now, **cleared)
+    update_by_id(session, _DS, ["status"], handled, status_time=now, **cleared)
     worse = [change for change in existing if change[1] in _ACKNOWLEDGEABLE]
-    update_by_id(session, _DS, [("status", "varchar")], worse, status_time=now)
-    update_by_id(session, _DS, _BOOKKEEPING, outcome.bookkeeping, checked_at=now)
+    update_by_id(session, _DS, ["status"], worse, status_time=now)
+    update_by_id(session, _DS, Bookkeeping._fields, outcome.bookkeeping, checked_at=now)
     report.bookkeeping_written = len(outcome.bookkeeping)
     report.changes = len(outcome.changes)
     if outcome.changes or outcome.reenabled:
@@ -348,20 +350,26 @@ def _write_changes(
     status changes."""
     changes = [c if c.stream_id is not None else c._replace(stream_id=ids[c.key]) for c in outcome.changes]
     notes = outcome.reenabled
-    history = [_history_row(c, now, notes.get(c.stream_id, (None, None))[1]) for c in changes]
+    history = [_history_row(c, now, _ended_disable_note(notes, c.stream_id)) for c in changes]
     changed = {c.stream_id for c in changes}
     history += [
         {"deployed_stream_id": ident, "old_status": status, "new_status": status, "changed_at": now,
          "elapsed": None, "note": note}
         for ident, (status, note) in notes.items() if ident not in changed
     ]  # fmt: skip
-    insert_rows(session, StatusHistory.__table__, _HISTORY, history)
+    insert_rows(session, _HISTORY, _HISTORY_COLUMNS, history)
     if not changes:
         return
     events = list(_events(_instrument_statuses(state, outcome), changes, now, settings))
-    insert_rows(session, PendingUpdate.__table__, _OUTBOX, events)
+    insert_rows(session, _OUTBOX, _OUTBOX_COLUMNS, events)
     report.events_queued = len(events)
     log.debug("%d status change(s), %d event(s) queued", len(changes), len(events))
+
+
+def _ended_disable_note(reenabled: dict[int, tuple[str, str]], stream_id: int | None) -> str | None:
+    """The note of the stream's timed disable that ended in this round; None: none ended."""
+    ended = None if stream_id is None else reenabled.get(stream_id)
+    return None if ended is None else ended[1]
 
 
 def _history_row(change: Change, now: datetime, note: str | None) -> dict[str, Any]:
@@ -384,7 +392,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[int,
 
 def _instrument_statuses(state: MonitorState, outcome: Outcome) -> dict[int, list[str]]:
     """Every instrument's stream statuses after the round (built only when something changed)."""
-    statuses = {key: row[4] for key, row in state.deployed.items()}
+    statuses = {key: row.status for key, row in state.deployed.items()}
     statuses.update(
         {(r["reference_designator_id"], r["expected_stream_id"]): r["status"] for r in outcome.new_rows}
     )

@@ -54,7 +54,8 @@ delivers status events to the OOI events service and the WEBHOOK_URLS.
                                           next daily digests would send, and exit
 
 Settings: OOISTATUS_SETTINGS (a Python file) and OOISTATUS_<NAME> variables.
-Exit status 2: bad settings or arguments (one line names the setting and where it came from).
+Exit status 2: bad settings or arguments (one line names the setting and where it came from),
+or an --expected file that cannot be read or is refused (one line names file, line and field).
 """
 
 
@@ -100,7 +101,8 @@ def migrate_if_configured(settings: Settings) -> None:
 
 
 def load_expected(settings: Settings, path: str) -> int:
-    """Validate the whole file, then upsert it in one transaction; 1 on any error, nothing written.
+    """Validate the whole file, then upsert it in one transaction; nothing written on any error:
+    2 for a file that cannot be read or is refused (bad input), 1 when the database refused.
 
     ``builtin`` is the OOI table shipped with the package.
     """
@@ -110,7 +112,7 @@ def load_expected(settings: Settings, path: str) -> int:
         rows = read_expected_csv(path)
     except ExpectedCsvError as exc:
         print(f"ooi_status_monitor: {exc}", file=sys.stderr)
-        return 1
+        return 2
     databases = Databases(settings)
     try:
         with databases.monitor_session() as session, session.begin():

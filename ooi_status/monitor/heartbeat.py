@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
+from ooi_status.db import rowcount
 from ooi_status.model.monitor import MonitorHeartbeat
 
 _HB = MonitorHeartbeat.__table__
@@ -30,6 +31,5 @@ def write_heartbeat(
         raise TypeError(f"unknown heartbeat figures: {sorted(unknown)}")
     values: dict[str, Any] = {name: figures.get(name, 0) for name in _FIGURES}
     values.update(started_at=started, duration=duration, ok=ok, error=error)
-    found = session.execute(update(_HB).where(_HB.c.kind == kind).values(values))
-    if found.rowcount == 0:
+    if rowcount(session.execute(update(_HB).where(_HB.c.kind == kind).values(values))) == 0:
         session.execute(insert(_HB).values(kind=kind, **values))

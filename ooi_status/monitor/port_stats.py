@@ -265,7 +265,7 @@ class PortStatsConsumer:
             log.exception("port-agent statistics consumer failed")
         finally:
             if connection is not None and connection.is_open:
-                with contextlib.suppress(BROKER_ERRORS):
+                with contextlib.suppress(*BROKER_ERRORS):
                     connection.close()
         return consumed
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import FromClause, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator
+from ooi_status.status import Status
 
 log = logging.getLogger("ooi_status.monitor.check")
 
@@ -24,11 +27,44 @@ _ES = ExpectedStream.__table__
 _DS = DeployedStream.__table__
 
 
+class ExpectedRow(NamedTuple):
+    """An expected stream's id and default intervals (columns of expected_stream, by name)."""
+
+    id: int
+    expected_rate: float
+    warn_interval: int
+    fail_interval: int
+
+
+class DeployedRow(NamedTuple):
+    """What a round reads of a deployed stream (columns of deployed_stream, by name):
+    overrides, status and bookkeeping."""
+
+    id: int | None  # None: not stored yet (FIRST_SEEN)
+    expected_rate: float | None
+    warn_interval: int | None
+    fail_interval: int | None
+    status: str
+    last_data_time: datetime | None
+    particle_count: int | None
+    rate_base_count: int | None
+    rate_base_time: datetime | None
+    measured_rate: float | None
+
+
+#: The stored values of a stream seen for the first time.
+FIRST_SEEN = DeployedRow(
+    id=None, expected_rate=None, warn_interval=None, fail_interval=None, status=Status.NOT_TRACKED.value,
+    last_data_time=None, particle_count=None, rate_base_count=None, rate_base_time=None,
+    measured_rate=None,
+)  # fmt: skip
+
+
 @dataclass
 class MonitorState:
     refdes_ids: dict[str, int]
-    expected: dict[tuple[str, str], Any]  # (name, method) → (id, rate, warn, fail)
-    deployed: dict[tuple[int, int], Any]  # (refdes id, expected id) → row of _deployed_rows
+    expected: dict[tuple[str, str], ExpectedRow]  # by (name, method)
+    deployed: dict[tuple[int, int], DeployedRow]  # by (reference designator id, expected stream id)
     created_instruments: int = 0
     created_expected: int = 0
 
@@ -52,13 +88,15 @@ def _ensure_instruments(session: Session, names: set[str]) -> tuple[dict[str, in
     return known, len(new)
 
 
-def _expected_rows(session: Session) -> dict[tuple[str, str], Any]:
-    c = _ES.c
-    query = select(c.name, c.method, c.id, c.expected_rate, c.warn_interval, c.fail_interval)
-    return {(row[0], row[1]): row[2:] for row in session.execute(query)}
+def _expected_rows(session: Session) -> dict[tuple[str, str], ExpectedRow]:
+    query = select(_ES.c.name, _ES.c.method, *_columns(_ES, ExpectedRow._fields))
+    make = ExpectedRow._make
+    return {(name, method): make(values) for name, method, *values in session.execute(query)}
 
 
-def _ensure_expected(session: Session, keys: set[tuple[str, str]]) -> tuple[dict[tuple[str, str], Any], int]:
+def _ensure_expected(
+    session: Session, keys: set[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], ExpectedRow], int]:
     known = _expected_rows(session)
     new = sorted(keys - known.keys())
     if new:
@@ -76,13 +114,17 @@ def _ensure_expected(session: Session, keys: set[tuple[str, str]]) -> tuple[dict
     return known, len(new)
 
 
-def _deployed_rows(session: Session) -> dict[tuple[int, int], Any]:
+def _deployed_rows(session: Session) -> dict[tuple[int, int], DeployedRow]:
     c = _DS.c
-    query = select(
-        c.id, c.expected_rate, c.warn_interval, c.fail_interval, c.status, c.last_data_time, c.particle_count,
-        c.rate_base_count, c.rate_base_time, c.measured_rate, c.reference_designator_id, c.expected_stream_id,
-    )  # fmt: skip
-    return {(row[10], row[11]): row for row in session.execute(query)}
+    query = select(c.reference_designator_id, c.expected_stream_id, *_columns(_DS, DeployedRow._fields))
+    make = DeployedRow._make
+    return {(refdes, expected): make(values) for refdes, expected, *values in session.execute(query)}
+
+
+def _columns(table: FromClause, names: Iterable[str]) -> list[KeyedColumnElement[Any]]:
+    """The columns of ``table`` named like the fields of a row type, in the fields' order: the
+    rows of a select of them are made into that type by position, whatever the table's order."""
+    return [table.c[name] for name in names]
 
 
 def _sample(items: Iterable[str], most: int = 10) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Column, func, select
 from sqlalchemy.orm import Session
 
 from ooi_status.coverage import DEPLOYMENT, MONTH, SECONDS, present_percent
@@ -34,7 +34,7 @@ def coverage_report(
         where.append(_C.window_stop > start)
     text = _time_text(session.get_bind().dialect.name)
     if group == "stream":
-        names = (_C.refdes, _C.method, _C.stream)
+        names: tuple[Column[Any], ...] = (_C.refdes, _C.method, _C.stream)
         query = select(
             *names, _C.period, text(_C.window_start), text(_C.window_stop), *(_C[c] for c in SECONDS)
         )

@@ -30,6 +30,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +38,7 @@ from typing import Any
 from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from ooi_status.availability import Bin, Deployment, Rules
+from ooi_status.availability.engine import Bin, Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,
@@ -65,25 +66,12 @@ _STATE_COLUMNS = (
     _S.c.id, _S.c.refdes, _S.c.method, _S.c.stream, _S.c.count, _S.c.first, _S.c.last,
     _S.c.tail_points, _S.c.deployments, _S.c.computed_at, _S.c.refreshed_at,
 )  # fmt: skip
-_STATE_TYPES = (
-    ("refdes", "varchar"), ("method", "varchar"), ("stream", "varchar"), ("count", "bigint"),
-    ("first", "double precision"), ("last", "double precision"), ("tail_points", "bigint"),
-    ("deployments", "varchar"), ("computed_at", "timestamptz"), ("refreshed_at", "timestamptz"),
-)  # fmt: skip
+#: Columns written (ooi_status.monitor.bulk): a coverage_stream row, a coverage row.
+_STATE_WRITTEN = tuple(column.name for column in _STATE_COLUMNS[1:])
 _COVERAGE_COLUMNS = (
-    ("refdes", "varchar"),
-    ("method", "varchar"),
-    ("stream", "varchar"),
-    ("kind", "varchar"),
-    ("period", "varchar"),
-    ("period_start", "timestamptz"),
-    ("window_start", "timestamptz"),
-    ("window_stop", "timestamptz"),
-    *(
-        (name, "double precision")
-        for name in ("present", "sparse1", "sparse2", "sparse3", "missing", "not_expected")
-    ),
-)
+    "refdes", "method", "stream", "kind", "period", "period_start", "window_start", "window_stop",
+    "present", "sparse1", "sparse2", "sparse3", "missing", "not_expected",
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +311,7 @@ def _write(
     ])  # fmt: skip
     keys = [(refdes, p.row.method, p.row.stream) for p, *_ in results]
     session.execute(delete(_S).where(tuple_(_S.c.refdes, _S.c.method, _S.c.stream).in_(keys)))
-    insert_rows(session, _S, _STATE_TYPES, [
+    insert_rows(session, _S, _STATE_WRITTEN, [
         {
             "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.count,
             "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks,
@@ -362,7 +350,7 @@ def remove_gone(session: Session, ids: Sequence[int]) -> int:
 
 
 def run_upkeep(
-    sessions: Callable[[], Session],
+    sessions: Callable[[], AbstractContextManager[Session]],
     sources: CoverageSources,
     now: datetime,
     settings: Settings,

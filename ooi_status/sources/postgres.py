@@ -17,7 +17,7 @@ from pathlib import PurePath
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
 
-from ooi_status.availability import BinSummary, Rules, Window
+from ooi_status.availability.engine import BinSummary, Rules, Window
 from ooi_status.db import first_line
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
@@ -118,6 +118,8 @@ class PostgresDeploymentSource:
         with connected(self.engine) as conn:
             # Ordered by number and version: where deployments overlap, the latest wins.
             for subsite, node, sensor, number, _version, uid in conn.execute(query):
+                if uid is None:  # excluded by the query: no asset UID, no events to send
+                    continue
                 refdes = f"{subsite}-{node}-{sensor}"
                 result[refdes] = OpenDeployment(refdes, number or 0, uid)
         return result
@@ -180,7 +182,7 @@ def _deployments_query() -> Select:
 
 def _row_bins(
     conn: Connection, parts: tuple[str, str, str], keys: list[StreamKey], start_ntp: float, stop_ntp: float
-) -> dict[StreamKey, list[BinRow]]:
+) -> dict[StreamKey, Sequence[BinRow]]:
     """Any database: one row per bin, in the unique index's order."""
     subsite, node, sensor = parts
     query = (
@@ -226,7 +228,7 @@ _bin_row = partial(tuple.__new__, BinRow)  # a BinRow from a 4-tuple, without a 
 
 def _packed_bins(
     conn: Connection, parts: tuple[str, str, str], keys: list[StreamKey], start_ntp: float, stop_ntp: float
-) -> dict[StreamKey, list[BinRow]]:
+) -> dict[StreamKey, Sequence[BinRow]]:
     values = ", ".join(f"(:m{i}, :s{i})" for i in range(len(keys)))
     params: dict[str, object] = {"subsite": parts[0], "node": parts[1], "sensor": parts[2]}
     params.update(start=start_ntp, stop=stop_ntp, bin_stop=bin_bound(stop_ntp))

@@ -28,7 +28,7 @@ from functools import cache
 
 from sqlalchemy import Connection, text
 
-from ooi_status.availability import Bin, BinSummary, Rules, Window
+from ooi_status.availability.engine import Bin, BinSummary, Rules, Window
 from ooi_status.sources.base import StreamKey, bin_bound
 
 #: Relative slack of the pruning tests (PostgreSQL's float sums against the exact ones).

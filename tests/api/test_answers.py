@@ -209,6 +209,7 @@ def test_an_offset_past_the_end_is_an_empty_last_page(client, fleet):
     assert body["status"] == [] and body["next"] is None and body["limit"] == 100 and body["total"] == 6
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "path",
     [

@@ -9,6 +9,9 @@ from ooi_status.api import create_app
 from ooi_status.config import SettingsError
 from ooi_status.keys import hash_api_key, new_api_key
 
+# Keys are checked before any database is read: one backend is enough.
+pytestmark = pytest.mark.sqlite_only
+
 WRITES = [
     ("patch", "/deployed/{ctd_sample}", {"warn_interval": 300}),
     ("patch", "/expected/{expected_sample}", {"warn_interval": 300}),

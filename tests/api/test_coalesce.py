@@ -120,3 +120,22 @@ def test_nothing_is_kept_after_the_computation():
     with pytest.raises(ValueError):
         coalescer.run("/x", lambda: (_ for _ in ()).throw(ValueError("boom")))
     assert coalescer.run("/x", lambda: b"3") == b"3"
+
+
+def test_a_write_committed_through_the_api_starts_a_new_generation(app, client, fleet, auth):
+    """Where the write is made (its commit on the request's session), not in the key check: a read
+    or a refused write leaves the generation as it was, every committed write moves it."""
+    coalescer = app.extensions["ooi_status.coalescer"]
+
+    def generation_after(method, url, **kwargs):
+        before = coalescer._generation
+        response = getattr(client, method)(url, headers=auth, **kwargs)
+        return response.status_code, coalescer._generation - before
+
+    deployed = f"/deployed/{fleet['ctd_sample']}"
+    assert generation_after("get", "/stream") == (200, 0)
+    assert generation_after("patch", deployed, json={"warn_interval": -1}) == (400, 0)
+    assert generation_after("patch", deployed, json={"warn_interval": 300}) == (200, 1)
+    assert generation_after("post", "/subscription", json={"kind": "nonsense"}) == (400, 0)
+    email = {"kind": "email", "target": "ops@example.org", "match": "CE01ISSM", "min_status": "degraded"}
+    assert generation_after("post", "/subscription", json={**email, "mode": "both"}) == (201, 1)

@@ -26,6 +26,7 @@ ROUTES_AND_WRONG_METHODS = [
 ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("method", "path"), ROUTES_AND_WRONG_METHODS)
 def test_wrong_method_is_405_json(client, method, path):
     response = getattr(client, method)(path)
@@ -36,6 +37,7 @@ def test_wrong_method_is_405_json(client, method, path):
     assert response.headers["Allow"]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
@@ -71,12 +73,14 @@ def test_nul_bytes_in_parameters_are_400(client, fleet):
     assert response.get_json()["message"].startswith("refdes")
 
 
+@pytest.mark.sqlite_only
 def test_oversized_body_is_413_json(client, fleet, auth):
     response = client.patch(f"/deployed/{fleet['ctd_sample']}", data="x" * 100_000, headers=auth)
     assert response.status_code == 413
     assert response.get_json()["error"] == "too_large"
 
 
+@pytest.mark.sqlite_only
 def test_unknown_deployed_id_is_404_json(client, fleet):
     response = client.get("/deployed/4242")
     assert response.status_code == 404
@@ -133,8 +137,12 @@ def test_every_request_gives_its_connections_back(app, fleet, method, path, stat
         assert current_databases().monitor.pool.checkedin() >= 1  # the request did use the pool
 
 
+@pytest.mark.sqlite_only
 def test_unreachable_database_is_503_json(api_settings, tmp_path):
     broken = api_settings.replace(MONITOR_URL="postgresql+psycopg2://nobody@127.0.0.1:1/none")
     response = create_app(broken).test_client().get("/stream")
     assert response.status_code == 503
     assert response.get_json()["error"] == "database_unavailable"
+    assert response.get_json()["message"] == (
+        "the monitor database PostgreSQL 127.0.0.1:1/none did not answer; try again shortly (see /health)"
+    )

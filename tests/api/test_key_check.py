@@ -1,5 +1,10 @@
 """GET /key: the page checks a key before keeping it."""
 
+import pytest
+
+# Keys are checked before any database is read: one backend is enough.
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_a_configured_key_answers_its_name(client, auth, fleet):
     response = client.get("/key", headers=auth)

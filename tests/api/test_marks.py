@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,7 @@ def test_only_failed_or_degraded_streams_can_be_acknowledged(client, auth, fleet
     assert client.put("/stream/99999/acknowledge", headers=auth).status_code == 404
 
 
+@pytest.mark.sqlite_only
 def test_bad_acknowledgements_are_refused_naming_the_field(client, auth, fleet):
     path = f"/stream/{fleet['hpies_echo']}/acknowledge"
     for body, field in (({"note": 5}, "note"), ({"who": "me"}, "who"), ([], "body")):
@@ -94,6 +96,7 @@ def test_disable_without_a_body_works_as_before_and_shows_as_disabled(client, au
     }
 
 
+@pytest.mark.sqlite_only
 def test_bad_disable_bodies_are_refused_and_nothing_is_written(client, auth, fleet, monitor_db):
     path = f"/stream/{fleet['hpies_echo']}/disable"
     for body, field in (

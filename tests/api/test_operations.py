@@ -1,7 +1,10 @@
 """/health and /metrics."""
 
+import random
+import string
 from datetime import timedelta
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
@@ -110,6 +113,37 @@ def test_metrics_count_http_requests_by_route(client, fleet):
     assert found[(total, (("method", "GET"), ("route", "/stream/<id:stream_id>"), ("status", "404")))] == 1
     count = "ooi_status_http_request_duration_seconds_count"
     assert found[(count, (("method", "GET"), ("route", "/stream/<id:stream_id>")))] == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # no database read: the labels only
+def test_made_up_methods_and_unknown_routes_add_no_series(client, fleet):
+    """10,000 requests with random methods leave the count of HTTP series as it was: methods outside
+    the standard set are counted as "other", every path that matches no route as one route."""
+    paths = ["/stream", f"/stream/{fleet['ctd_sample']}", "/instrument", "/no/such/route", "/stream/x/y"]
+    standard = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+    rng = random.Random(2970)
+
+    def made_up() -> str:
+        while True:
+            method = "".join(rng.choices(string.ascii_uppercase + "-_", k=rng.randint(1, 12)))
+            if method not in standard:
+                return method
+
+    def http_series() -> set:
+        return {key for key in samples(client) if key[0].startswith("ooi_status_http_")}
+
+    for path in paths:
+        client.open(path, method="MADE-UP")
+    http_series()  # the scrape's own series, counted from the next one on
+    before = http_series()
+    for _ in range(10_000):
+        client.open(rng.choice(paths), method=made_up())
+    after = http_series()
+    assert after == before, sorted(after - before)[:5]
+    labels = {dict(labels)["method"] for name, labels in after if name == "ooi_status_http_requests_total"}
+    assert labels == {"GET", "other"}
+    routes = {dict(labels)["route"] for name, labels in after if dict(labels).get("method") == "other"}
+    assert routes == {"(unmatched)"}
 
 
 def test_each_app_has_its_own_registry(api_settings, fleet):

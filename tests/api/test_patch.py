@@ -54,6 +54,7 @@ def expected_rows(engine):
         return conn.execute(select(ExpectedStream.__table__).order_by(ExpectedStream.id)).all()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("body", "field"), INVALID_BODIES)
 def test_invalid_deployed_patch_is_400_and_writes_nothing(client, fleet, monitor_db, auth, body, field):
     ident = fleet["ctd_sample"]
@@ -69,6 +70,7 @@ def test_invalid_deployed_patch_is_400_and_writes_nothing(client, fleet, monitor
     assert deployed_row(monitor_db.engine, ident) == before
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(("body", "field"), INVALID_BODIES)
 def test_invalid_expected_patch_is_400_and_writes_nothing(client, fleet, monitor_db, auth, body, field):
     ident = fleet["expected_sample"]
@@ -81,6 +83,7 @@ def test_invalid_expected_patch_is_400_and_writes_nothing(client, fleet, monitor
     assert expected_rows(monitor_db.engine) == before
 
 
+@pytest.mark.sqlite_only
 def test_every_problem_of_a_body_is_named(client, fleet, auth):
     body = {"warn_interval": -1, "fail_interval": "x", "colour": 1}
     message = client.patch(f"/deployed/{fleet['ctd_sample']}", json=body, headers=auth).get_json()["message"]
@@ -123,6 +126,7 @@ def test_empty_object_changes_nothing(client, fleet, monitor_db, auth):
     assert deployed_row(monitor_db.engine, ident) == before
 
 
+@pytest.mark.sqlite_only
 def test_patch_of_unknown_deployed_stream_is_404(client, fleet, auth):
     response = client.patch("/deployed/4242", json={"warn_interval": 1}, headers=auth)
     assert response.status_code == 404
@@ -140,6 +144,7 @@ def test_expected_patch_changes_exactly_the_named_fields(client, fleet, monitor_
     assert changed == {(ident, "fail_interval"), (ident, "expected_rate")}
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -112,6 +112,7 @@ def test_a_port_agent_of_an_unmonitored_instrument_has_a_series(client, monitor_
     assert [r["bytes"] for r in rows] == [7]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("query", "status", "words"),
     [

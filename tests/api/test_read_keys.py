@@ -13,6 +13,9 @@ from ooi_status.api import create_app
 from ooi_status.config import SettingsError
 from ooi_status.keys import api_key_entry, hash_api_key, new_api_key
 
+# Keys are checked before any database is read: one backend is enough.
+pytestmark = pytest.mark.sqlite_only
+
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

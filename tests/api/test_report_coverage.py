@@ -88,6 +88,7 @@ def test_csv(client) -> None:  # type: ignore[no-untyped-def]
     assert len(rows) == len(_get(client, "group=site")["rows"]) + 1
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("query", "message"),
     [

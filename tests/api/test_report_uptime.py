@@ -90,6 +90,7 @@ def test_csv(client) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("query", "message"),
     [

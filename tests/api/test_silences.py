@@ -129,12 +129,14 @@ def test_bad_silences_are_refused_naming_the_field_and_nothing_is_written(
         assert session.scalar(select(func.count()).select_from(Silence)) == 0
 
 
+@pytest.mark.sqlite_only
 def test_a_body_that_is_not_an_object_is_refused(client, auth, fleet):
     for data in (b"[]", b"not json", b""):
         response = client.post("/silence", data=data, headers=auth, content_type="application/json")
         assert response.status_code == 400 and response.get_json()["message"].startswith("body")
 
 
+@pytest.mark.sqlite_only
 def test_silences_need_a_write_key(client, auth, fleet):
     body = {"refdes": "CE02SHBP", "ends_at": iso(utcnow() + HOUR), "reason": "cruise"}
     assert client.post("/silence", json=body).status_code == 401

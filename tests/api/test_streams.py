@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -72,6 +73,7 @@ def test_status_filter_is_exact(client, fleet):
     assert ids(client.get("/stream?status=operational&refdes=VADCP").get_json()) == [fleet["adcp_velocity"]]
 
 
+@pytest.mark.sqlite_only
 def test_unknown_status_is_400_naming_it(client, fleet):
     response = client.get("/stream?status=broken")
     assert response.status_code == 400
@@ -163,6 +165,7 @@ def test_empty_paging_parameters_count_as_absent(client, fleet):
     assert (default["limit"], default["offset"]) == (100, 0)
 
 
+@pytest.mark.sqlite_only
 def test_history_paging_is_validated(client, fleet):
     ident = fleet["ctd_sample"]
     for query, name in [

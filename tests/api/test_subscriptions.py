@@ -40,6 +40,7 @@ def test_defaults_case_insensitive_choices_and_a_masked_webhook(client, auth):
     assert created["target"] == "https://hooks.example.org/..."
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
@@ -60,11 +61,13 @@ def test_bad_input_is_a_400_naming_every_field(client, auth, body, fields):
     assert all(field in message for field in fields), message
 
 
+@pytest.mark.sqlite_only
 def test_a_body_that_is_not_an_object_is_a_400(client, auth):
     response = client.post("/subscription", data="[1]", headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 400 and response.get_json()["error"] == "bad_request"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("method", "path"),
     [("get", "/subscription"), ("post", "/subscription"), ("delete", "/subscription/1"),

@@ -262,7 +262,10 @@ def test_two_daemons_one_leader_the_standby_takes_over(
         assert wait_for(lambda: "settings not reloaded" in logs[0].read_text()), logs[0].read_text()
         assert first.poll() is None
         settings_file.write_text("LOG_LEVEL = 'INFO'\n")
-        time.sleep(2)  # a few rounds more; the standby still only waits
+        # Three more rounds of the leader, a second apart: over those two seconds the standby
+        # (polling every second) has tried the lock again, and it still only waits.
+        rounds = logs[0].read_text().count("check round:")
+        assert wait_for(lambda: logs[0].read_text().count("check round:") >= rounds + 3), logs[0].read_text()
         assert "check round" not in logs[1].read_text()
         first.kill()  # the leader dies without releasing anything
         first.wait(timeout=10)

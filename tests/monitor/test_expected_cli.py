@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -88,6 +91,25 @@ BAD_FILES = [
     (b"\x00\x01\x02binary", ["not CSV"]),
     ((HEADER + 'x,"streamed,0,60,120\n').encode(), ["line"]),
     ((HEADER + "x,streamed,0,60\n").encode(), ["line 2", "4 fields"]),
+    # Values past what the database columns hold, named before the database sees them.
+    ((HEADER + "x,streamed,0,1e19,120\n").encode(), ["line 2", "field warn_interval", "2147483647"]),
+    ((HEADER + "x,streamed,0,60,2147483648\n").encode(), ["line 2", "field fail_interval", "2147483647"]),
+    ((HEADER + "x,streamed,1e400,60,120\n").encode(), ["line 2", "field expected_rate", "not a finite"]),
+    ((HEADER + "x," + "m" * 256 + ",0,60,120\n").encode(), ["line 2", "field method", "256", "255"]),
+    # What Python's float() takes but a CSV number is not.
+    ((HEADER + "x,streamed,0,1_000,120\n").encode(), ["line 2", "field warn_interval", "not a number"]),
+    ((HEADER + "x,streamed,nan,60,120\n").encode(), ["line 2", "field expected_rate", "not a number"]),
+    ((HEADER + "x,streamed,0,60,\u0661\u0662\n").encode(), ["line 2", "field fail_interval", "not a number"]),
+    ((HEADER + "x,streamed,0,60\u2028,120\n").encode(), ["line 2", "field warn_interval", "not a number"]),
+    # Line breaks and separators inside a name, named as what they are.
+    (
+        (HEADER + 'a,streamed,0,60,120\n"ctd\nsample",streamed,0,60,120\n').encode(),
+        ["line 3", "field name", "line break (LF"],
+    ),  # fmt: skip
+    ((HEADER + "ctd\u2028sample,streamed,0,60,120\n").encode(), ["line 2", "field name", "U+2028"]),
+    ((HEADER + "ctd\x85sample,streamed,0,60,120\n").encode(), ["line 2", "field name", "NEL, U+0085"]),
+    ((HEADER + "ctd,str\x0beamed,0,60,120\n").encode(), ["line 2", "field method", "vertical tab"]),
+    ((HEADER + "ctd\u202esample,streamed,0,60,120\n").encode(), ["line 2", "field name", "U+202E"]),
 ]
 
 
@@ -99,7 +121,7 @@ def test_a_bad_file_names_file_line_and_field_and_writes_nothing(run, monitor_db
     bad = tmp_path / "bad.csv"
     bad.write_bytes(content)
     status, out, err = run(f"--expected={bad}")
-    assert status != 0
+    assert status == 2
     assert str(bad) in err
     for word in words:
         assert word in err
@@ -152,3 +174,76 @@ def test_bad_settings_exit_with_status_2(tmp_path, monkeypatch, capsys):
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert "CHECK_INTERVL" in err and str(settings_file) in err
+
+
+def test_values_at_the_columns_limits_load(run, monitor_db, tmp_path):
+    edge = tmp_path / "edge.csv"
+    name = "n" * 255
+    edge.write_text(HEADER + f"{name},streamed,1e300,2147483647,2147483647\nx,streamed,0.5,6e1,1.2e2\n")
+    status, _, err = run(f"--expected={edge}")
+    assert status == 0, err
+    assert rows(monitor_db.engine) == [
+        (name, "streamed", 1e300, 2147483647, 2147483647),
+        ("x", "streamed", 0.5, 60, 120),
+    ]
+
+
+def test_a_huge_file_is_refused_from_its_size_with_bounded_memory(run, monitor_db, tmp_path):
+    huge = tmp_path / "huge.csv"
+    block = "".join(f"stream_{i:06d},streamed,0,60,120\n" for i in range(10_000)).encode()
+    with huge.open("wb") as out:
+        out.write(HEADER.encode())
+        while out.tell() < 150 * 1024 * 1024:
+            out.write(block)
+    tracemalloc.start()
+    try:
+        status, _, err = run(f"--expected={huge}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 2 and str(huge) in err and "bytes" in err
+    assert peak < 16 * 1024 * 1024
+    assert rows(monitor_db.engine) == []
+
+
+def test_an_endless_stream_is_refused_after_the_limit_with_bounded_memory(run, monitor_db, tmp_path):
+    """A pipe has no size to check first: reading stops at the limit, whatever follows."""
+    fifo = tmp_path / "endless.csv"
+    os.mkfifo(fifo)
+    written = []
+
+    def feed() -> None:
+        try:
+            with fifo.open("wb") as out:
+                out.write(HEADER.encode())
+                for chunk in range(150):  # 150 MB if nobody stopped reading
+                    out.write(b"".join(b"s%03d_%06d,streamed,0,60,120\n" % (chunk, i) for i in range(40_000)))
+                    written.append(chunk)
+        except BrokenPipeError:
+            pass
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    tracemalloc.start()
+    try:
+        status, _, err = run(f"--expected={fifo}")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        feeder.join(timeout=60)
+    assert not feeder.is_alive()
+    assert status == 2 and "more than the" in err and "bytes" in err
+    assert len(written) < 150
+    assert peak < 64 * 1024 * 1024
+    assert rows(monitor_db.engine) == []
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_lines_may_end_in_lf_crlf_or_a_lone_cr(run, monitor_db, tmp_path, end):
+    spreadsheet = tmp_path / "saved.csv"
+    spreadsheet.write_bytes(
+        end.join([HEADER.strip(), "a,streamed,0,60,120", "b,streamed,0.5,6,12", ""]).encode()
+    )
+    status, _, err = run(f"--expected={spreadsheet}")
+    assert status == 0, err
+    assert rows(monitor_db.engine) == [("a", "streamed", 0.0, 60, 120), ("b", "streamed", 0.5, 6, 12)]

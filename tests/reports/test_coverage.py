@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status.api.availability import MetadataSources, build_timeline, parse_query
-from ooi_status.availability import Bin, Deployment, Rules, Window, stream_spans
+from ooi_status.availability.engine import Bin, Deployment, Rules, Window, stream_spans
 from ooi_status.coverage import StreamBins, instrument_periods, months, period_window, present_percent
 from ooi_status.db import Databases
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata

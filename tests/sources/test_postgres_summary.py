@@ -14,7 +14,7 @@ from test_availability_properties import scenarios
 
 from ooi_status import demo
 from ooi_status.api.availability import engine_deployments
-from ooi_status.availability import Rules, Window, resolve_window, stream_spans, summary_spans
+from ooi_status.availability.engine import Rules, Window, resolve_window, stream_spans, summary_spans
 from ooi_status.model.metadata import PartitionMetadata
 from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
 from ooi_status.times import datetime_to_ntp
@@ -111,7 +111,7 @@ def test_identical_spans_on_ooi_10y_whole_and_cut_windows_and_other_rules(pg_met
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_a_dense_stream_without_gap_or_sparse_bin_is_one_present_span(pg_metadata):
-    from ooi_status.availability import PRESENT, Bin, Span
+    from ooi_status.availability.engine import PRESENT, Bin, Span
 
     start = 3_700_000_000.0
     bins = [Bin(start + k * 86_400 + 10, start + (k + 1) * 86_400 - 10, 86_000) for k in range(100)]

@@ -4,7 +4,8 @@ Parse the arguments → read the deployments and stream rows → the ETag → (3
 the timeline → serialize it as JSON (visavail.js layout), CSV, TSV or SVG. "Now" is taken at
 minute resolution, so an answer whose window ends now is stable within a minute. The ETag is
 the version of the answer's inputs (ooi_status.api.availability.TimelineInputs), known before
-any bin is read: a matching ``If-None-Match`` gets a 304 at the cost of two small reads.
+any bin is read: a matching ``If-None-Match`` gets a 304 at the cost of two small reads (shared
+by the identical requests that arrive while they run: ooi_status.api.coalesce.FreshReads).
 Answers are kept by ETag and encoding in each process (a quarter of API_ANSWER_CACHE_BYTES)
 and gzip-compressed for clients that accept it. The app config may
 hold ``CLOCK``, a function returning the current aware UTC datetime (tests fix it).
@@ -20,19 +21,20 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from ooi_status import __version__
-from ooi_status.api import current_databases, current_settings
-from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, compress
+from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, cached_body
 from ooi_status.api.auth import require_read
 from ooi_status.api.availability import (
     AvailabilityQuery,
     TimelineInputs,
     compute_timeline,
-    metadata_sources,
     parse_query,
     read_inputs,
 )
-from ooi_status.availability_report import Style, Timeline, delimited, visavail
-from ooi_status.availability_svg import render_svg
+from ooi_status.api.coalesce import fresh_read
+from ooi_status.api.context import current_settings, metadata_sources
+from ooi_status.availability.engine import Timeline
+from ooi_status.availability.report import Style, delimited, visavail
+from ooi_status.availability.svg import render_svg
 from ooi_status.config import Settings
 from ooi_status.times import utcnow
 
@@ -51,23 +53,24 @@ CONTENT_TYPES = {
 def available(refdes: str) -> Response:
     query = parse_query(refdes, request.args)
     settings = current_settings()
-    sources = metadata_sources(current_app.extensions, settings, current_databases())
+    sources = metadata_sources()
     clock = current_app.config.get("CLOCK") or utcnow
-    inputs = read_inputs(query, sources, settings, clock().replace(second=0, microsecond=0))
+    minute = clock().replace(second=0, microsecond=0)
+    # Identical requests arriving together share one read of the inputs begun after they arrived.
+    inputs = fresh_read(("available", query, minute), lambda: read_inputs(query, sources, settings, minute))
     etag = _etag(inputs, settings)
     if request.if_none_match.contains_weak(etag):
         return _headers(current_app.response_class(status=304), query, etag, settings)
     cache: AnswerCache = current_app.extensions["ooi_status.available_answers"]
     encoding = GZIP if accepts_gzip() else IDENTITY
-    body = cache.get(0, etag, encoding)
-    if body is None:
-        plain = cache.get(0, etag, IDENTITY)
-        if plain is None:
-            timeline = compute_timeline(inputs, sources, settings)
-            plain = serialize(timeline, Style.from_settings(settings), query.format)
-            cache.put(0, etag, IDENTITY, plain)
-        body = compress(plain) if encoding == GZIP else plain
-        cache.put(0, etag, encoding, body)
+
+    def build() -> bytes:
+        timeline = compute_timeline(inputs, sources, settings)
+        return serialize(timeline, Style.from_settings(settings), query.format)
+
+    # Kept by ETag (the inputs' version, a fixed "revision" 0); a missed answer is computed once
+    # for the identical requests under way.
+    body = cached_body(cache, 0, etag, encoding, build)
     response = Response(body, content_type=CONTENT_TYPES[query.format])
     if encoding == GZIP and body[:2] == b"\x1f\x8b":
         response.headers["Content-Encoding"] = GZIP

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ooi_status.api import changes, monitor_session, queries, serializers
+from ooi_status.api import changes, queries, serializers
 from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.context import monitor_session
 from ooi_status.api.validation import patch_changes, read_json_object
 
 bp = Blueprint("deployed", __name__)

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, request
 
-from ooi_status.api import changes, current_settings, marks, monitor_session, queries, serializers
+from ooi_status.api import changes, marks, queries, serializers
 from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.context import current_settings, monitor_session
 from ooi_status.api.queries import Instrument
 from ooi_status.api.validation import ListQuery, list_query
 from ooi_status.api.views.streams import next_page

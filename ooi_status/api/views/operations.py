@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from ooi_status.api import current_databases, current_settings, metrics, openapi
+from ooi_status.api import metrics, openapi
 from ooi_status.api.auth import authenticate, require_read
-from ooi_status.api.availability import metadata_sources
+from ooi_status.api.context import current_databases, current_settings, metadata_sources
 from ooi_status.api.health import health
 from ooi_status.times import utcnow
 
@@ -16,7 +16,7 @@ bp = Blueprint("operations", __name__)
 @bp.get("/health")
 def get_health() -> tuple[Response, int]:
     settings, databases = current_settings(), current_databases()
-    streams = metadata_sources(current_app.extensions, settings, databases).streams
+    streams = metadata_sources().streams
     healthy, report = health(databases, settings, utcnow(), streams)
     return jsonify(report), 200 if healthy else 503
 

@@ -7,8 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from ooi_status import port_store
-from ooi_status.api import monitor_session, port
+from ooi_status.api import port
 from ooi_status.api.auth import require_read
+from ooi_status.api.context import monitor_session
 from ooi_status.times import utcnow
 
 bp = Blueprint("port", __name__)

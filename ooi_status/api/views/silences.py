@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from ooi_status.api import monitor_session, serializers, silencing
+from ooi_status.api import serializers, silencing
 from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.context import monitor_session
 from ooi_status.api.validation import read_json_object
 from ooi_status.times import utcnow
 

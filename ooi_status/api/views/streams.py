@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, g, request, url_for
 
-from ooi_status.api import changes, marks, monitor_session, queries, serializers
+from ooi_status.api import changes, marks, queries, serializers
 from ooi_status.api.answers import revision_cached, silence_epoch
 from ooi_status.api.auth import require_read, require_write
+from ooi_status.api.context import monitor_session
 from ooi_status.api.validation import ListQuery, list_query, paging
 from ooi_status.times import utcnow
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g, request
 
-from ooi_status.api import monitor_session
 from ooi_status.api.auth import require_write
+from ooi_status.api.context import monitor_session
 from ooi_status.api.errors import NotFound
 from ooi_status.api.subscribing import subscription, subscription_values
 from ooi_status.api.validation import read_json_object

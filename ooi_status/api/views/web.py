@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
 from ooi_status import __version__
-from ooi_status.api import current_databases, current_settings, monitor_session
-from ooi_status.api.availability import metadata_sources
+from ooi_status.api.context import current_settings, metadata_sources, monitor_session
 from ooi_status.api.errors import error_response
 from ooi_status.api.health import max_heartbeat_age
 from ooi_status.model.monitor import ReferenceDesignator
@@ -89,7 +88,7 @@ def instrument_known(refdes: str) -> bool:
         return False
     if monitor_session().scalar(select(ReferenceDesignator.id).where(ReferenceDesignator.name == refdes)):
         return True
-    sources = metadata_sources(current_app.extensions, current_settings(), current_databases())
+    sources = metadata_sources()
     try:
         return instrument_exists(refdes, sources.streams, sources.deployments)
     except SourceUnavailable:

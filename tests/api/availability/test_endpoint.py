@@ -87,6 +87,7 @@ def test_stream_without_bins_is_not_expected_over_the_window(client):
     ]
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "start_time", ["2016-01-26", "2016-01-26T00:00:00", "2016-01-26T00:00:00Z", "2016-01-26T01:00:00%2B01:00"]
 )
@@ -164,6 +165,7 @@ def assert_error(response, status: int, *names: str) -> None:  # type: ignore[no
     assert b"<html" not in response.data.lower() and b"Traceback" not in response.data
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     "refdes",
     [
@@ -183,6 +185,7 @@ def test_unknown_refdes_is_404(client):
     assert_error(client.get(f"/available/{UNKNOWN}"), 404, "refdes", UNKNOWN)
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("query", "name"),
     [
@@ -218,11 +221,13 @@ def test_metadata_database_unreachable_is_503_json(settings):
         current_databases().dispose()
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
 def test_other_http_methods_are_405_json(client, method):
     assert_error(client.open(f"/available/{REFDES}", method=method), 405)
 
 
+@pytest.mark.sqlite_only
 def test_a_path_below_the_refdes_is_404_json(client):
     assert_error(client.get(f"/available/{REFDES}/extra"), 404)
 

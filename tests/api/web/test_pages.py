@@ -24,6 +24,7 @@ def page_config(html: str) -> dict:
     return json.loads(match.group(1))
 
 
+@pytest.mark.sqlite_only
 def test_fleet_page_is_html_with_its_scripts_and_settings(
     client: FlaskClient, api_settings: Settings
 ) -> None:
@@ -53,6 +54,7 @@ def test_fleet_page_is_html_with_its_scripts_and_settings(
     assert config["deploymentColors"] == api_settings.DEPLOYMENT_COLORS
 
 
+@pytest.mark.sqlite_only
 def test_page_refreshes_at_the_configured_check_interval(api_settings: Settings) -> None:
     app = create_app(api_settings.replace(CHECK_INTERVAL=15), TESTING=True)
     html = app.test_client().get("/").get_data(as_text=True)
@@ -65,6 +67,7 @@ def test_pages_load_nothing_from_other_hosts(client: FlaskClient, fleet: dict[st
         assert not re.search(r'(src|href)="(https?:)?//', html), url
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("asset", "mimetype"),
     [
@@ -122,6 +125,7 @@ def test_unknown_instrument_is_the_json_error_for_json_clients(client: FlaskClie
     assert UNKNOWN in body["message"]
 
 
+@pytest.mark.sqlite_only
 def test_refdes_in_the_page_is_escaped(client: FlaskClient) -> None:
     response = client.get("/ui/instrument/<script>alert(1)</script>-X-Y")
     assert response.status_code == 404
@@ -130,6 +134,7 @@ def test_refdes_in_the_page_is_escaped(client: FlaskClient) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+@pytest.mark.sqlite_only
 def test_page_is_served_when_the_metadata_database_cannot_answer(api_settings: Settings) -> None:
     # Nothing listens on port 1: the lookup fails at once; the page's own requests report the outage.
     app = create_app(api_settings.replace(METADATA_URL="postgresql://nobody@127.0.0.1:1/none"), TESTING=True)
@@ -139,6 +144,7 @@ def test_page_is_served_when_the_metadata_database_cannot_answer(api_settings: S
         current_databases().dispose()
 
 
+@pytest.mark.sqlite_only
 def test_openapi_describes_both_pages(client: FlaskClient) -> None:
     paths = client.get("/openapi.json").get_json()["paths"]
     assert "/" in paths and "/ui/instrument/{refdes}" in paths

@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from ooi_status.availability import Span
-from ooi_status.availability_report import (
+from ooi_status.availability.engine import Span, Timeline
+from ooi_status.availability.report import (
     DEPLOYMENTS_MEASURE,
     FALLBACK_COLOR,
     Style,
-    Timeline,
     timestamp_text,
 )
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime

@@ -115,6 +115,31 @@ class Rules:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class StreamTimeline:
+    method: str
+    stream: str
+    spans: Sequence[Span]
+
+    @property
+    def measure(self) -> str:
+        return f"{self.method} {self.stream}"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """What one availability request answers: the window, the deployments row, one row per stream.
+
+    ``window`` is None when nothing of the instrument lies in the requested window; then
+    every row is empty. ``deployments`` are (start, stop, number), clipped and sorted.
+    """
+
+    refdes: str
+    window: Window | None
+    deployments: Sequence[tuple[float, float, int]]
+    streams: Sequence[StreamTimeline]
+
+
 def resolve_window(
     deployments: Sequence[Deployment],
     requested_start: float | None,

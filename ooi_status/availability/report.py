@@ -1,7 +1,7 @@
 """An instrument's availability timeline and its text forms: visavail.js JSON, CSV and TSV.
 
 Pure: no Flask, no database, no clock. A Timeline holds the spans the engine
-(ooi_status.availability) computed, in NTP seconds; this module turns them into the
+(ooi_status.availability.engine) computed, in NTP seconds; this module turns them into the
 layouts of the API (spec API.md, "Data availability"). Timestamps are UTC
 ``YYYY-MM-DD HH:MM:SS``, truncated to the second, computed by arithmetic (one cached
 date text per day) rather than through datetime for each of the thousands of spans.
@@ -17,38 +17,14 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from ooi_status.availability import Span, Window
+from ooi_status.availability.engine import Span, Timeline
+from ooi_status.exports import csv_row
 from ooi_status.times import NTP_EPOCH
 
 DEPLOYMENTS_MEASURE = "Deployments"
 HEADER = ("measure", "start", "category", "stop")
 #: Color of a label that the settings give no color.
 FALLBACK_COLOR = "#cccccc"
-
-
-@dataclass(frozen=True, slots=True)
-class StreamTimeline:
-    method: str
-    stream: str
-    spans: Sequence[Span]
-
-    @property
-    def measure(self) -> str:
-        return f"{self.method} {self.stream}"
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """What one availability request answers: the window, the deployments row, one row per stream.
-
-    ``window`` is None when nothing of the instrument lies in the requested window; then
-    every row is empty. ``deployments`` are (start, stop, number), clipped and sorted.
-    """
-
-    refdes: str
-    window: Window | None
-    deployments: Sequence[tuple[float, float, int]]
-    streams: Sequence[StreamTimeline]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +140,6 @@ def delimited(timeline: Timeline, style: Style, delimiter: str = ",") -> str:
     out = io.StringIO()
     lineterminator = "\r\n" if delimiter == "," else "\n"
     writer = csv.writer(out, delimiter=delimiter, lineterminator=lineterminator)
-    writer.writerow(HEADER)
-    writer.writerows(span_records(timeline, style))
+    writer.writerow(csv_row(HEADER))
+    writer.writerows(csv_row(record) for record in span_records(timeline, style))
     return out.getvalue()
