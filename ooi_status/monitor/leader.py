@@ -30,16 +30,16 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Protocol
 
 import filelock
-from sqlalchemy import Connection, CursorResult, Engine, Table, create_engine, insert, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from ooi_status.config import Settings
-from ooi_status.db import first_line, make_engine, normalize_url
+from ooi_status.db import first_line, make_engine, normalize_url, rowcount
 from ooi_status.model.monitor import MonitorLeader
 from ooi_status.times import utcnow
 
@@ -189,8 +189,7 @@ def fence(session: Session, epoch: int | None) -> None:
     if epoch is None:
         raise NotLeader("this monitor does not hold the leader lock")
     statement = update(_LEADER).where(_LEADER.c.id == 1, _LEADER.c.epoch == epoch).values(epoch=epoch)
-    result = cast("CursorResult[Any]", session.execute(statement))
-    if result.rowcount != 1:
+    if rowcount(session.execute(statement)) != 1:
         raise NotLeader(f"another monitor took the lead (our epoch {epoch} is over)")
 
 
