@@ -20,7 +20,7 @@ def test_a_short_soak_keeps_every_invariant(pg_server):
         sys.path.insert(0, str(ROOT))
     from benchmarks import soak
 
-    args = argparse.Namespace(postgres=pg_server, chaos=25.0, drain=60.0, instruments=25, seed=23)
+    args = argparse.Namespace(postgres=pg_server, chaos=25.0, drain=60.0, instruments=25, flip=0.03, seed=23)
     figures = soak.run(args)
 
     assert figures["problems"] == []
