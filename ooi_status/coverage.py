@@ -30,7 +30,7 @@ from ooi_status.availability.engine import (
     SPARSE1,
     SPARSE2,
     SPARSE3,
-    Bin,
+    BinLike,
     Deployment,
     Rules,
     Span,
@@ -85,10 +85,11 @@ def months(first: float, last: float) -> list[Period]:
 
 
 def instrument_periods(
-    deployments: Sequence[Deployment], earliest_data: float | None, now: float
+    deployments: Sequence[Deployment], earliest_data: float | None, now: float, since: float | None = None
 ) -> list[Period]:
     """The months an instrument's coverage has — from its first deployment start (its first data
-    point without deployments) to now or its last deployment stop — and its deployments."""
+    point without deployments) to now or its last deployment stop — and its deployments.
+    ``since``: only the months ending after it (and the deployments)."""
     if deployments:
         first = min(d.start for d in deployments)
         last = min(now, max(now if d.stop is None else d.stop for d in deployments))
@@ -96,7 +97,7 @@ def instrument_periods(
         first, last = earliest_data, now
     else:
         return []
-    periods = months(first, last) if first < last else []
+    periods = months(first if since is None else max(first, since), last) if first < last else []
     periods.extend(
         Period(DEPLOYMENT, str(d.number), d.start, d.stop) for d in sorted(deployments, key=lambda d: d.start)
     )
@@ -128,12 +129,12 @@ class StreamBins:
     """One stream's bins sorted by first point, sliced per window without changing any result:
     every bin overlapping a window is in its slice, and stream_spans keeps only those."""
 
-    def __init__(self, bins: Iterable[Bin]) -> None:
-        self.bins = sorted(bins, key=lambda b: (b.first, b.last, b.count))
+    def __init__(self, bins: Iterable[BinLike]) -> None:
+        self.bins = sorted(bins, key=lambda b: (b.first, b.last, b.points))
         self.firsts = [b.first for b in self.bins]
         self.longest = max((b.last - b.first for b in self.bins), default=0.0)
 
-    def overlapping(self, window: Window) -> list[Bin]:
+    def overlapping(self, window: Window) -> list[BinLike]:
         low = bisect_left(self.firsts, window.start - self.longest)
         high = bisect_left(self.firsts, window.stop, lo=low)
         return self.bins[low:high]

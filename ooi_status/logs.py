@@ -61,7 +61,7 @@ def formatter(log_format: str, program: str) -> logging.Formatter:
     return JsonFormatter(program) if log_format == "json" else TextFormatter(program)
 
 
-class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+class _Handler(logging.StreamHandler):
     """The handler setup_logging installs (told apart from handlers others installed)."""
 
 

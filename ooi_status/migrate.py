@@ -9,6 +9,7 @@ at its top level; building the wheel copies them into the package as ``ooi_statu
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -36,13 +37,13 @@ def config_file() -> Path:
     return location / "alembic.ini" if location == PACKAGED else ROOT / "alembic.ini"
 
 
-def alembic_config(url: str | None = None, **options: object) -> Config:
+def alembic_config(url: str | None = None, **options: Any) -> Config:
     """The project's Alembic configuration, aimed at ``url`` (None: the settings' MONITOR_URL).
 
     Logging is left to the caller; ``options`` go to :class:`alembic.config.Config`
     (``cmd_opts``, ``ini_section``, ``stdout``).
     """
-    config = Config(str(config_file()), **options)  # type: ignore[arg-type]
+    config = Config(str(config_file()), **options)
     config.set_main_option("script_location", str(script_location()))
     if url is not None:
         config.attributes["url"] = url

@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ooi_status.db import rowcount
 from ooi_status.model.monitor import DataRevision
 
 _ROW_ID = 1
@@ -35,7 +36,7 @@ def bump(session: Session) -> None:
     moved = session.execute(
         update(_TABLE).where(_TABLE.c.id == _ROW_ID).values(revision=_TABLE.c.revision + 1)
     )
-    if moved.rowcount:  # type: ignore[attr-defined]
+    if rowcount(moved):
         return
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

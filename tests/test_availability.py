@@ -8,6 +8,7 @@ expected spans are exact.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import pytest
 
@@ -19,6 +20,7 @@ from ooi_status.availability.engine import (
     SPARSE2,
     SPARSE3,
     Bin,
+    BinLike,
     Deployment,
     Rules,
     Span,
@@ -31,6 +33,7 @@ from ooi_status.availability.engine import (
     stream_spans,
 )
 from ooi_status.config import load_settings
+from ooi_status.sources.base import BinRow
 
 BASE = 3_700_000_000.0
 WINDOW = Window(BASE, BASE + 1_000_000)
@@ -52,7 +55,9 @@ def deployment(number: int, start: float, stop: float | None) -> Deployment:
     return Deployment(number, at(start), None if stop is None else at(stop))
 
 
-def spans(bins: list[Bin], deployments: list[Deployment] | None = None) -> list[tuple[float, float, str]]:
+def spans(
+    bins: Sequence[BinLike], deployments: list[Deployment] | None = None
+) -> list[tuple[float, float, str]]:
     """stream_spans over WINDOW as (start offset, stop offset, category)."""
     result = stream_spans(bins, deployments or [], WINDOW, RULES)
     return [(s.start - BASE, s.stop - BASE, s.category) for s in result]
@@ -192,6 +197,15 @@ def test_unordered_bins_give_the_same_spans():
     random.Random(1).shuffle(shuffled)
     assert shuffled != bins
     assert spans(shuffled) == spans(bins)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_a_sources_bin_rows_give_the_spans_of_bins(dense):
+    """The rules read a bin's first, last and points, whatever holds them (BinLike)."""
+    bins = [*tile(0, 400_000, 10, 1000 if dense else 3), Bin(at(400_000), at(430_000), 100)]
+    rows = [BinRow(int(b.first), b.points, b.first, b.last) for b in bins]
+    assert is_dense(rows, WINDOW, RULES) is is_dense(bins, WINDOW, RULES) is dense
+    assert spans(rows) == spans(bins)
 
 
 def test_window_cutting_through_bins_counts_their_points_in_proportion():

@@ -287,7 +287,7 @@ def test_bins_sharing_a_first_point_give_the_same_spans_in_any_order():
     window = Window(0.0, 100_000.0)
     bins = [Bin(10.0 * i, 10.0 * i + 5, 50) for i in range(20)]
     bins += [Bin(50.0, 50.0, 3), Bin(50.0, 90.0, 700), Bin(50.0, 60.0, 1), Bin(50.0, 60.0, 9)]
-    expected = stream_spans(sorted(bins, key=lambda b: (b.first, b.last, b.count)), [], window, RULES)
+    expected = stream_spans(sorted(bins, key=lambda b: (b.first, b.last, b.points)), [], window, RULES)
     for shift in range(len(bins)):
         rotated = bins[shift:] + bins[:shift]
         assert stream_spans(rotated, [], window, RULES) == expected

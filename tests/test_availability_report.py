@@ -186,7 +186,7 @@ def test_the_engine_takes_source_rows_as_bins():
         )
     deployments = [Deployment(1, T0, T0 + 30 * DAY), Deployment(2, T0 + 31 * DAY, None)]
     window = Window(T0, T0 + 60 * DAY)
-    as_bins = [Bin(row.first, row.last, row.count) for row in bins]
+    as_bins = [Bin(row.first, row.last, row.points) for row in bins]
     shuffled = bins[::-1]
     expected = stream_spans(as_bins, deployments, window, Rules())
     assert stream_spans(bins, deployments, window, Rules()) == expected

@@ -19,3 +19,8 @@ def test_readme_opens_with_setup_and_test_commands():
 def test_ci_runs_the_readme_test_command():
     test_command = readme_commands()[1]
     assert test_command in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_the_test_command_type_checks_the_package_before_the_tests():
+    test_command = readme_commands()[1]
+    assert "python -m mypy ooi_status && python -m pytest" in test_command

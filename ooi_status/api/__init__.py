@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from ooi_status.api import answers, auth, body, coalesce, context, errors, metrics
+from ooi_status.api import answers, auth, body, coalesce, context, errors, metrics, security
 from ooi_status.api.context import (
     MAX_BODY_BYTES,
     current_databases,
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     answers.init_app(app, settings.API_ANSWER_CACHE_BYTES)
     auth.init_app(app, settings)
     metrics.init_app(app)
+    security.init_app(app)
     app.before_request(body.read_chunked_body)
     app.before_request(_refuse_nul_bytes)
     for blueprint in blueprints():

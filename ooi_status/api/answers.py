@@ -123,7 +123,7 @@ def revision_cached(
         @functools.wraps(view)
         def wrapper(**url_arguments: Any) -> Response:
             query = parse(request.args) if parse is not None else None
-            key = (request.endpoint, tuple(sorted(url_arguments.items())), query)
+            key: tuple[Hashable, ...] = (request.endpoint, tuple(sorted(url_arguments.items())), query)
             cache: AnswerCache = current_app.extensions["ooi_status.answers"]
             current = fresh_read("data revision", _read_revision)
             cache.seen(current)

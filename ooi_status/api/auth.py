@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import Flask, g, request
 
@@ -30,7 +30,8 @@ from ooi_status.keys import WRITE, entry_scope, is_valid_entry, match_api_key
 
 log = logging.getLogger(__name__)
 
-View = TypeVar("View", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 HOW_TO_CONFIGURE = (
     "make a key with `ooi_status_monitor --new-api-key NAME` and add the printed "
@@ -79,28 +80,28 @@ def authenticate(settings: Settings, action: str, write: bool = False) -> str:
     return name
 
 
-def require_read(view: View) -> View:
+def require_read(view: Callable[P, R]) -> Callable[P, R]:
     """Reads are open unless API_REQUIRE_KEY_FOR_READS is set."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         settings = current_settings()
         if settings.API_REQUIRE_KEY_FOR_READS:
             g.api_key_name = authenticate(settings, "reading")
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def require_write(view: View) -> View:
+def require_write(view: Callable[P, R]) -> Callable[P, R]:
     """Every write needs a configured key; the accepted write is logged with the key's name."""
 
     @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         name = authenticate(current_settings(), "writing", write=True)
         g.api_key_name = name
         result = view(*args, **kwargs)
         log.info("write by API key %r: %s %s", name, request.method, request.full_path.rstrip("?"))
         return result
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

@@ -59,6 +59,8 @@ def parse_query(refdes: str, args: Arguments) -> AvailabilityQuery:
     """The checked arguments of one request. An empty value counts as absent; other query
     arguments are ignored (clients add cache-busting ones); a known one given twice is a 400."""
     if "\x00" in refdes or split_refdes(refdes) is None:
+        if "/" in refdes:  # a path below a reference designator rather than one containing "/"
+            raise NotFound(f"no such resource: {refdes!r} is not a reference designator; see /openapi.json")
         raise BadRequest(
             f"refdes: {refdes!r} is not a reference designator SUBSITE-NODE-SENSOR "
             f"(three parts of at most 16 characters, e.g. {REFDES_EXAMPLE})"

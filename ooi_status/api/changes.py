@@ -22,6 +22,7 @@ from ooi_status import revision
 from ooi_status.api import marks, queries
 from ooi_status.api.errors import BadRequest
 from ooi_status.api.locks import lock_streams, retried
+from ooi_status.db import rowcount
 from ooi_status.model.monitor import DeployedStream, ExpectedStream
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def _check_intervals(warn: int, fail: int, changes: dict[str, Any]) -> None:
 
 def _write(session: Session, statement: Update) -> None:
     """Run one UPDATE; the data revision moves with it when it touched a row."""
-    if session.execute(statement).rowcount:  # type: ignore[attr-defined]
+    if rowcount(session.execute(statement)):
         revision.bump(session)
 
 

@@ -164,7 +164,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _conflict(exc: IntegrityError) -> Response:
         # The constraint and the values are for the log: the statement is not the client's business.
-        log.warning("write refused by a database constraint: %s", first_line(exc.orig))
+        log.warning("write refused by a database constraint: %s", first_line(exc.orig or exc))
         return error_response(
             409,
             "conflict",

@@ -29,6 +29,7 @@ from ooi_status.api import queries
 from ooi_status.api.errors import BadRequest, Conflict
 from ooi_status.api.locks import lock_streams, retried
 from ooi_status.api.validation import read_json_object
+from ooi_status.db import rowcount
 from ooi_status.model.monitor import DeployedStream
 from ooi_status.status import DISABLED, NO_OVERRIDES, Status
 from ooi_status.times import parse_iso_timestamp
@@ -72,14 +73,15 @@ def acknowledgement(body: Mapping[str, Any], by: str, now: datetime) -> dict[str
 def disable_mark(body: Mapping[str, Any], by: str, now: datetime) -> dict[str, Any]:
     """The columns a disable writes, from a body ``{"reason", "until"}`` (both optional)."""
     _only(body, ("reason", "until"))
-    until = body.get("until")
-    if until is not None:
-        if not isinstance(until, str):
+    given = body.get("until")
+    until = None
+    if given is not None:
+        if not isinstance(given, str):
             raise BadRequest("until: must be an ISO 8601 timestamp string such as 2026-12-01T18:00:00Z")
         try:
-            until = parse_iso_timestamp(until)
+            until = parse_iso_timestamp(given)
         except ValueError:
-            raise BadRequest(f"until: not an ISO 8601 timestamp ({until[:40]!r})") from None
+            raise BadRequest(f"until: not an ISO 8601 timestamp ({given[:40]!r})") from None
         if until <= now:
             raise BadRequest("until: is in the past; a disable must end in the future (or leave until out)")
     return {"disabled_by": by, "disabled_at": now, "disabled_reason": _text(body, "reason"),
@@ -98,9 +100,8 @@ def overrides(switch: str, mark: dict[str, Any] | None) -> dict[str, Any]:
 @retried
 def acknowledge_stream(session: Session, stream_id: int, values: dict[str, Any]) -> queries.StreamList:
     with session.begin():
-        written = session.execute(
-            update(DS).where(DS.id == stream_id, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
-        ).rowcount
+        statement = update(DS).where(DS.id == stream_id, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
+        written = rowcount(session.execute(statement))
         found = queries.stream(session, stream_id)  # NotFound for an unknown id
         if written:
             revision.bump(session)
@@ -120,7 +121,7 @@ def acknowledge_instrument(session: Session, refdes: str, values: dict[str, Any]
         mine = DS.reference_designator_id == refdes_id
         lock_streams(session, mine)
         statement = update(DS).where(mine, DS.status.in_(ACKNOWLEDGEABLE)).values(values)
-        written = session.execute(statement).rowcount
+        written = rowcount(session.execute(statement))
         if not written:
             raise Conflict(f"instrument {refdes} has no failed or degraded stream to acknowledge")
         revision.bump(session)

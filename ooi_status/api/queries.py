@@ -58,10 +58,11 @@ class Instrument:
     def silenced(self) -> SilenceRule | None:
         """Silenced when every stream listed is: the silence among theirs that ends first
         (when the instrument stops being wholly silenced)."""
-        rules = [self.streams.silences.get(row.id) for row in self.streams.rows]
-        if not rules or None in rules:
+        rows, silences = self.streams.rows, self.streams.silences
+        rules = [rule for rule in (silences.get(row.id) for row in rows) if rule is not None]
+        if not rows or len(rules) < len(rows):
             return None
-        return min(rules, key=lambda rule: (rule.ends_at, rule.id))  # type: ignore[union-attr]
+        return min(rules, key=lambda rule: (rule.ends_at, rule.id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,8 +99,8 @@ def _field_problem(name: str, value: Any, url_id: int, nullable: bool) -> str | 
 
 def patch_changes(body: Mapping[str, Any], url_id: int, *, nullable: bool) -> dict[str, Any]:
     """The checked changes of a PATCH body: {field: value}; ``nullable`` for deployed overrides."""
-    problems = [_field_problem(str(name), value, url_id, nullable) for name, value in body.items()]
-    problems = [problem for problem in problems if problem]
+    found = (_field_problem(str(name), value, url_id, nullable) for name, value in body.items())
+    problems = [problem for problem in found if problem]
     if problems:
         raise BadRequest("; ".join(problems))
     return {

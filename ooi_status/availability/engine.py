@@ -50,7 +50,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 PRESENT = "present"
 MISSING = "missing"
@@ -64,16 +64,28 @@ CATEGORIES = (PRESENT, MISSING, NOT_EXPECTED, SPARSE1, SPARSE2, SPARSE3)
 _BACKGROUND, _PRESENT, _SPARSE1, _SPARSE2, _SPARSE3, _GAP, _NOT_EXPECTED = range(7)
 _RANK_CATEGORY = (MISSING, PRESENT, SPARSE1, SPARSE2, SPARSE3, MISSING, NOT_EXPECTED)
 
-_BY_TIME = attrgetter("first", "last", "count")  # a total order: ties never depend on input order
+_BY_TIME = attrgetter("first", "last", "points")  # a total order: ties never depend on input order
+
+
+class BinLike(Protocol):
+    """What the rules read of a bin: a Bin, or a source's row (ooi_status.sources.base.BinRow)."""
+
+    @property
+    def first(self) -> float: ...
+    @property
+    def last(self) -> float: ...
+    @property
+    def points(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Bin:
-    """Metadata of one bin of one stream: its first and last point and how many points."""
+    """Metadata of one bin of one stream: its first and last point and how many points (the
+    metadata's ``count``)."""
 
     first: float
     last: float
-    count: int
+    points: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,21 +199,21 @@ def sparsity_category(ratio: float, rules: Rules) -> str:
     return _RANK_CATEGORY[_level_rank(ratio, rules)]
 
 
-def separation_ratio(b: Bin, mean_interval: float) -> float:
+def separation_ratio(b: BinLike, mean_interval: float) -> float:
     """r = bin separation / mean interval; 0 for a bin of fewer than two points."""
-    if b.count <= 1:
+    if b.points <= 1:
         return 0.0
-    return (b.last - b.first) / b.count / mean_interval
+    return (b.last - b.first) / b.points / mean_interval
 
 
-def is_dense(bins: Sequence[Bin], window: Window, rules: Rules) -> bool:
+def is_dense(bins: Sequence[BinLike], window: Window, rules: Rules) -> bool:
     """Whether the stream's bins in the window take the dense-data branch (rule 2)."""
     kept, total = _bins_in_window(bins, window)
     return _branch(kept, total, window, rules)[0]
 
 
 def stream_spans(
-    bins: Sequence[Bin], deployments: Sequence[Deployment], window: Window, rules: Rules
+    bins: Sequence[BinLike], deployments: Sequence[Deployment], window: Window, rules: Rules
 ) -> list[Span]:
     """Rules 1-5: the timeline of one stream over the window.
 
@@ -263,8 +275,8 @@ def summary_spans(
     for b, before in summary.bins:
         if b.first - before > threshold:
             pieces.append((before, b.first, _GAP))
-        if b.count > 1:
-            ratio = (b.last - b.first) / b.count / mean_interval
+        if b.points > 1:
+            ratio = (b.last - b.first) / b.points / mean_interval
             if ratio > 1.0 and (rank := _level_rank(ratio, rules)) != _PRESENT:
                 pieces.append((b.first, b.last, rank))
     pieces.append((window.start, window.stop, _BACKGROUND))
@@ -274,13 +286,13 @@ def summary_spans(
 
 def _deployment_cuts(deployments: Sequence[Deployment], window: Window) -> set[float]:
     """Deployment starts and stops strictly inside the window: rule 4 cuts spans there."""
-    cuts = set()
+    cuts: set[float] = set()
     for start, stop, _ in deployment_spans(deployments, window):
         cuts.update(t for t in (start, stop) if window.start < t < window.stop)
     return cuts
 
 
-def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], float]:
+def _bins_in_window(bins: Sequence[BinLike], window: Window) -> tuple[list[BinLike], float]:
     """The bins overlapping the window, ordered by first, and how many of their points lie in it."""
     start, stop = window.start, window.stop
     kept = list(bins)
@@ -295,23 +307,23 @@ def _bins_in_window(bins: Sequence[Bin], window: Window) -> tuple[list[Bin], flo
     head = bisect_right(firsts, start)
     tail = bisect_left(firsts, stop, lo=head)
     kept = [b for b in kept[:head] if b.last > start] + kept[head:tail]
-    inside = sum([b.count for b in kept if start <= b.first and b.last <= stop])
+    inside = sum([b.points for b in kept if start <= b.first and b.last <= stop])
     return kept, _total(inside, [b for b in kept if not (start <= b.first and b.last <= stop)], window)
 
 
-def _total(inside: int, partial: Sequence[Bin], window: Window) -> float:
+def _total(inside: int, partial: Sequence[BinLike], window: Window) -> float:
     """Rule 1's total count: the exact sum of the counts of the bins wholly inside the window, plus
     the share inside of each bin reaching outside it, added in the rules' order (first, last,
-    count). The same arithmetic on both paths (summary_spans) gives the same float."""
+    points). The same arithmetic on both paths (summary_spans) gives the same float."""
     return inside + sum([_points_inside(b, window) for b in sorted(partial, key=_BY_TIME)])
 
 
-def _points_inside(b: Bin, window: Window) -> float:
+def _points_inside(b: BinLike, window: Window) -> float:
     """A bin's count in proportion to its time inside the window (points evenly spread)."""
     if b.last <= b.first:
-        return b.count
+        return b.points
     inside = min(b.last, window.stop) - max(b.first, window.start)
-    return b.count * inside / (b.last - b.first)
+    return b.points * inside / (b.last - b.first)
 
 
 def _branch(kept: Sequence[Any], total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
@@ -336,17 +348,17 @@ def _level_rank(ratio: float, rules: Rules) -> int:
 Piece = tuple[float, float, int]  # (start, stop, overlay rank)
 
 
-def _dense_pieces(kept: list[Bin], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
+def _dense_pieces(kept: list[BinLike], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
     """Rule 2 over bins sorted by first: Present from first to last point, gaps, sparse bins."""
     pieces: list[Piece] = []
     append = pieces.append
     first_point = reach = kept[0].first
     for b in kept:
-        first, last, count = b.first, b.last, b.count
+        first, last, points = b.first, b.last, b.points
         if first - reach > threshold:
             append((reach, first, _GAP))
-        if count > 1:
-            ratio = (last - first) / count / mean_interval  # as separation_ratio, inlined for speed
+        if points > 1:
+            ratio = (last - first) / points / mean_interval  # as separation_ratio, inlined for speed
             if ratio > 1.0 and (rank := _level_rank(ratio, rules)) != _PRESENT:
                 append((first, last, rank))
         if last > reach:
@@ -355,7 +367,7 @@ def _dense_pieces(kept: list[Bin], mean_interval: float, threshold: float, rules
     return pieces
 
 
-def _sparse_pieces(kept: list[Bin], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
+def _sparse_pieces(kept: list[BinLike], mean_interval: float, threshold: float, rules: Rules) -> list[Piece]:
     """Rule 3: one piece per bin, labelled by its ratio, short bins widened around their first."""
     pieces: list[Piece] = []
     for b in kept:

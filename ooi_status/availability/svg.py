@@ -198,7 +198,7 @@ def _calendar_ticks(start: float, stop: float, months: int) -> list[float]:
     """First days of months (a multiple of ``months`` since year 0) inside [start, stop]."""
     moment = ntp_to_datetime(start)
     index = -(-(moment.year * 12 + moment.month - 1) // months) * months
-    ticks = []
+    ticks: list[float] = []
     while True:
         year, month = divmod(index, 12)
         tick = datetime_to_ntp(datetime(year, month + 1, 1, tzinfo=moment.tzinfo))

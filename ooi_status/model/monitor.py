@@ -351,6 +351,9 @@ class CoverageStream(MonitorBase):
     The monitor recomputes a stream when its stream_metadata (count, first, last) or its
     instrument's deployments differ from these, or when ``refreshed_at`` is too old.
     ``tail_points`` are the points of its bins ending after ``last`` at that time.
+    ``longest_bin`` is the longest span (last point − bin start) of the bins read then, every
+    store's row counted (None: unknown): a later incremental read of the bins reaching past a
+    moment needs no bin starting earlier than that moment minus it (ooi_status.reports.coverage_upkeep).
     """
 
     __tablename__ = "coverage_stream"
@@ -366,3 +369,4 @@ class CoverageStream(MonitorBase):
     deployments: Mapped[str] = mapped_column(String(64))
     computed_at: Mapped[datetime]
     refreshed_at: Mapped[datetime]
+    longest_bin: Mapped[float | None] = mapped_column(Float)

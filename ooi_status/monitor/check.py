@@ -170,13 +170,11 @@ def read_active(source: MonitorSource, now: datetime, methods: Iterable[str]) ->
     open_now = source.deployments.open_deployments(datetime_to_unix_ms(now))
     uids = {refdes: deployment.asset_uid for refdes, deployment in open_now.items()}
     active = []
-    for subsite, node, sensor, method, stream, count, _first, last in source.streams.streams(
-        methods=sorted(set(methods))
-    ):
-        refdes = f"{subsite}-{node}-{sensor}"
+    for row in source.streams.streams(methods=sorted(set(methods))):
+        refdes = f"{row.subsite}-{row.node}-{row.sensor}"
         uid = uids.get(refdes)
         if uid is not None:
-            active.append(ActiveStream(refdes, uid, method, stream, count, last))
+            active.append(ActiveStream(refdes, uid, row.method, row.stream, row.points, row.last))
     return active
 
 

@@ -37,7 +37,7 @@ from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
-from sqlalchemy import Row, Table, bindparam, func, or_, select, update
+from sqlalchemy import Row, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status.config import Settings, display_url
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 # Rows per statement of the bulk writes (well under SQLite's bound-parameter limit).
 _CHUNK = 500
 
-_outbox: Table = PendingUpdate.__table__  # type: ignore[assignment]
+_outbox = PendingUpdate.__table__
 
 
 class DeliveryError(Exception):

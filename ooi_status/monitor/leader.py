@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Protocol
 
 import filelock
-from sqlalchemy import Connection, Engine, Table, create_engine, insert, text, update
+from sqlalchemy import Connection, Engine, create_engine, insert, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -156,7 +156,7 @@ def make_lock(settings: Settings) -> LeaderLock:
 
 # --- fencing: the epoch taken with the lock -------------------------------------------------------
 
-_LEADER: Table = MonitorLeader.__table__  # type: ignore[assignment]
+_LEADER = MonitorLeader.__table__
 #: Milliseconds a new leader waits for a round of its predecessor that is committing.
 EPOCH_LOCK_TIMEOUT_MS = 5000
 

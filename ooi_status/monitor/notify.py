@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ooi_status import revision
@@ -61,7 +61,7 @@ _DS, _ES, _RD, _H = (
     t.__table__.c for t in (DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory)
 )
 _CHUNK = 500
-_DS_TABLE: Table = DeployedStream.__table__  # type: ignore[assignment]
+_DS_TABLE = DeployedStream.__table__
 _BAD = ("failed", "degraded")
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ooi_status.db import rowcount
 from ooi_status.model.monitor import CHAT_PREFIX, EMAIL_PREFIX, PENDING, PendingUpdate, Subscription
 from ooi_status.notify.messages import Audience, Message
 
@@ -45,7 +46,7 @@ def create_subscription(
 def delete_subscription(session: Session, subscription_id: int) -> bool:
     """Remove it; its queued messages stay in the outbox (delivered, then kept as the audit trail)."""
     deleted = session.execute(delete(Subscription).where(Subscription.id == subscription_id))
-    return bool(deleted.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(deleted))
 
 
 def audiences(session: Session, modes: Sequence[str]) -> list[tuple[Audience, Subscription]]:

@@ -13,13 +13,19 @@ and per deployment) are recomputed when what they were computed from moved:
 all in bins ending after its previous last point (its count grew by exactly the points of
 those bins: nothing was filled in further back), only the months from the earliest such bin
 (or from the previous computation, for months still open then) are recomputed, from the bins
-of those months alone. The row of an open deployment needs every bin since the deployment
-started: it is recomputed with the stream once COVERAGE_OPEN_DEPLOYMENT_SECONDS have passed
-since the stream was last computed whole (0: always). Anything else is computed whole.
+of those months alone (on PostgreSQL only the bins starting after the read start minus the
+stream's longest bin: ``_longest_bin``). The row of an open deployment needs every bin since
+the deployment started: it is recomputed with the stream once COVERAGE_OPEN_DEPLOYMENT_SECONDS
+have passed since the stream was last computed whole (0: always). Anything else is computed whole.
 
-Work per round is bounded: instruments are processed one by one, moved streams first, then
-new ones, then the longest unrefreshed, until the deadline the caller gives; the work is
-committed at least every second, so an interrupted round keeps most of what it finished.
+*Set-based.* Instruments are processed in batches (``update_batch``): one read of the batch's
+deployments, one of its due streams' bins, one replacement of their coverage rows and one of
+their coverage_stream rows, whatever the number of streams.
+
+Work per round is bounded: moved streams first, then new ones, then the longest unrefreshed,
+in batches sized to the time left (``_Pace``) until the deadline the caller gives; the work is
+committed at least every second, with a move of the data revision, so an interrupted round
+keeps most of what it finished and the API's kept coverage answers are never stale.
 """
 
 from __future__ import annotations
@@ -29,16 +35,17 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_
+from sqlalchemy import Column, Table, and_, delete, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from ooi_status.availability.engine import Bin, Deployment, Rules
+from ooi_status import revision
+from ooi_status.availability.engine import Deployment, Rules
 from ooi_status.config import Settings
 from ooi_status.coverage import (
     MONTH,
@@ -49,14 +56,17 @@ from ooi_status.coverage import (
     month_start,
     stream_coverage,
 )
+from ooi_status.db import is_postgres
 from ooi_status.model.monitor import Coverage, CoverageStream
-from ooi_status.monitor.bulk import insert_rows
+from ooi_status.monitor.bulk import array_type, insert_rows
 from ooi_status.sources.base import BinRow, DeploymentRow, DeploymentSource, StreamRow, StreamSource
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime, unix_ms_to_ntp
 
 log = logging.getLogger(__name__)
 
 _ALL_TIME = (-1e12, 1e12)  # NTP seconds before and after any real bin
+#: Keys per statement of a delete by keys where tuple IN is used (SQLite's bound-parameter limit).
+_DELETE_PAGE = 1000
 #: Longest a run of upkeep work goes uncommitted.
 COMMIT_SECONDS = 1.0
 _C = Coverage.__table__
@@ -64,7 +74,7 @@ _S = CoverageStream.__table__
 #: What a stream's coverage was computed from (a coverage_stream row, read as a plain row).
 _STATE_COLUMNS = (
     _S.c.id, _S.c.refdes, _S.c.method, _S.c.stream, _S.c.count, _S.c.first, _S.c.last,
-    _S.c.tail_points, _S.c.deployments, _S.c.computed_at, _S.c.refreshed_at,
+    _S.c.tail_points, _S.c.deployments, _S.c.computed_at, _S.c.refreshed_at, _S.c.longest_bin,
 )  # fmt: skip
 #: Columns written (ooi_status.monitor.bulk): a coverage_stream row, a coverage row.
 _STATE_WRITTEN = tuple(column.name for column in _STATE_COLUMNS[1:])
@@ -146,7 +156,7 @@ def _urgency(
         return (1, 0.0)
     if state is None:
         return (2, 0.0)
-    if (state.count, state.first, state.last) != (row.count, row.first, row.last):
+    if (state.count, state.first, state.last) != (row.points, row.first, row.last):
         return (3, 0.0)
     if state.refreshed_at < refresh_before:
         return (1, -state.refreshed_at.timestamp())
@@ -179,53 +189,127 @@ class _Plan:
     cutoff: float = _ALL_TIME[0]
 
 
-def update_instrument(
+@dataclass
+class _Instrument:
+    """One instrument of a batch: its deployments, periods and the plans of its due streams."""
+
+    refdes: str
+    deployed: list[Deployment]
+    marks: str
+    periods: list[Period]  # every period, or the months from the partial plans' read start
+    plans: list[_Plan]
+    earliest: float | None  # the instrument's first data point
+
+
+#: One stream's recomputation: refdes, plan, the periods recomputed, their coverage, tail points
+#: and longest bin span.
+_Result = tuple[str, _Plan, Sequence[Period], Sequence[PeriodCoverage], int, float | None]
+
+
+def update_batch(
     session: Session,
     sources: CoverageSources,
-    job: Job,
+    jobs: Sequence[Job],
     now: datetime,
     settings: Settings,
     whole: bool = False,
 ) -> tuple[int, int]:
-    """Recompute the due streams of one instrument in the caller's transaction; (streams, whole)."""
-    deployment_rows = sources.deployments.deployments(job.refdes)
-    deployed = engine_deployments(deployment_rows)
-    marks = fingerprint(deployment_rows)
+    """Recompute the due streams of these instruments in the caller's transaction; (streams, whole).
+
+    Set-based: one read of the instruments' deployments, one of the due streams' bins (each
+    stream from its own start), then the computation, then one replacement of their coverage
+    rows and coverage_stream rows."""
     now_ntp = datetime_to_ntp(now)
-    firsts = [row.first for row in job.rows if row.first is not None]
-    periods = instrument_periods(deployed, min(firsts) if firsts else None, now_ntp)
-    # An open deployment's row needs every bin since it started: recomputed whole, now and then.
-    lagging = None
-    if any(d.stop is None or d.stop > now_ntp for d in deployed):
-        lagging = now - timedelta(seconds=settings.COVERAGE_OPEN_DEPLOYMENT_SECONDS)
+    deployment_rows = _deployments(sources.deployments, [job.refdes for job in jobs])
     # A stream not computed whole for COVERAGE_REFRESH_SECONDS is due for exactly that.
     stale = now - timedelta(seconds=settings.COVERAGE_REFRESH_SECONDS)
-    plans = [
-        _stream_plan(row, state, marks, whole or (state is not None and state.refreshed_at < stale), lagging)
-        for row, state in job.due
-    ]
-    bins = _read_bins(sources.streams, job.refdes, plans)
+    instruments = []
+    for job in jobs:
+        rows = deployment_rows.get(job.refdes, [])
+        deployed = engine_deployments(rows)
+        marks = fingerprint(rows)
+        firsts = [row.first for row in job.rows if row.first is not None]
+        earliest = min(firsts) if firsts else None
+        # An open deployment's row needs every bin since it started: recomputed whole, now and then.
+        lagging = None
+        if any(d.stop is None or d.stop > now_ntp for d in deployed):
+            lagging = now - timedelta(seconds=settings.COVERAGE_OPEN_DEPLOYMENT_SECONDS)
+        plans = [
+            _stream_plan(
+                row, state, marks, whole or (state is not None and state.refreshed_at < stale), lagging
+            )
+            for row, state in job.due
+        ]
+        # Streams recomputed from their new bins need only the months from their read start on.
+        since = None if any(p.whole for p in plans) else min(p.read_from for p in plans)
+        periods = instrument_periods(deployed, earliest, now_ntp, since)
+        instruments.append(_Instrument(job.refdes, deployed, marks, periods, plans, earliest))
+    bins, longest = _read_bins(sources.streams, [(i.refdes, p) for i in instruments for p in i.plans])
+    # Streams that gained points elsewhere than after their last one: read again, whole.
+    again = []
+    for instrument in instruments:
+        for n, stream_plan in enumerate(instrument.plans):
+            if not stream_plan.whole:
+                checked = _check_tail(stream_plan, bins.get(_key(instrument.refdes, stream_plan), []))
+                if checked.whole:
+                    instrument.plans[n] = checked
+                    again.append((instrument.refdes, checked))
+                    instrument.periods = instrument_periods(instrument.deployed, instrument.earliest, now_ntp)
+    if again:
+        more, longer = _read_bins(sources.streams, again)
+        bins.update(more)
+        longest = None if longest is None or longer is None else {**longest, **longer}
     rules = Rules.from_settings(settings)
-    results = []
-    for stream_plan in plans:
-        key = (stream_plan.row.method, stream_plan.row.stream)
-        stream_bins = bins.get(key, [])
-        if not stream_plan.whole:
-            stream_plan = _check_tail(stream_plan, stream_bins)
-            if stream_plan.whole:
-                stream_bins = _read_bins(sources.streams, job.refdes, [stream_plan]).get(key, [])
-        chosen = periods if stream_plan.whole else [p for p in periods if _recomputed(p, stream_plan.cutoff)]
-        coverage = stream_coverage(
-            StreamBins(Bin(b.first, b.last, b.count) for b in stream_bins),
-            deployed,
-            chosen,
-            now_ntp,
-            None,
-            rules,
-        )
-        results.append((stream_plan, chosen, coverage, _tail_points(stream_plan.row, stream_bins)))
-    _write(session, job.refdes, results, marks, now)
-    return len(results), sum(1 for stream_plan, *_ in results if stream_plan.whole)
+    results: list[_Result] = []
+    for instrument in instruments:
+        for stream_plan in instrument.plans:
+            stream_bins = bins.get(_key(instrument.refdes, stream_plan), [])
+            chosen = (
+                instrument.periods
+                if stream_plan.whole
+                else [p for p in instrument.periods if _recomputed(p, stream_plan.cutoff)]
+            )
+            coverage = stream_coverage(
+                StreamBins(stream_bins),
+                instrument.deployed,
+                chosen,
+                now_ntp,
+                None,
+                rules,
+            )
+            tail = _tail_points(stream_plan.row, stream_bins)
+            span = _longest_bin(stream_plan, longest, _key(instrument.refdes, stream_plan))
+            results.append((instrument.refdes, stream_plan, chosen, coverage, tail, span))
+    _write(session, results, {i.refdes: i.marks for i in instruments}, now)
+    return len(results), sum(1 for _, stream_plan, *_ in results if stream_plan.whole)
+
+
+def _longest_bin(
+    stream_plan: _Plan, longest: dict[tuple[str, str, str], float] | None, key: tuple[str, str, str]
+) -> float | None:
+    """The stream's longest bin span after this computation (None: unknown).
+
+    Invariant: it is at least the span of every bin of the stream ending after the start of the
+    last read. A later incremental read starts later (months only move forward), so every bin
+    it needs that has not changed since starts at or after its start minus this span; a bin
+    that did change moved the stream's count, which _check_tail matches against the bins read."""
+    if longest is None:
+        return None
+    read = longest.get(key, 0.0)
+    previous = None if stream_plan.whole else stream_plan.state.longest_bin
+    return read if previous is None else max(previous, read)
+
+
+def _key(refdes: str, stream_plan: _Plan) -> tuple[str, str, str]:
+    return (refdes, stream_plan.row.method, stream_plan.row.stream)
+
+
+def _deployments(source: DeploymentSource, refdes: Sequence[str]) -> dict[str, list[DeploymentRow]]:
+    """Deployments of many instruments: one read where the source offers it, else one each."""
+    many = getattr(source, "deployments_of", None)
+    if many is not None:
+        return many(refdes)
+    return {r: source.deployments(r) for r in refdes}
 
 
 def _stream_plan(row: StreamRow, state: Any, marks: str, whole: bool, lagging: datetime | None) -> _Plan:
@@ -237,7 +321,7 @@ def _stream_plan(row: StreamRow, state: Any, marks: str, whole: bool, lagging: d
         or state.last is None
         or row.last is None
         or row.first != state.first
-        or (row.count or 0) < (state.count or 0)
+        or (row.points or 0) < (state.count or 0)
         or row.last < state.last
     ):
         return _Plan(row, state, True)
@@ -249,8 +333,8 @@ def _check_tail(stream_plan: _Plan, bins: Sequence[BinRow]) -> _Plan:
     """The incremental plan when the stream only gained points after its previous last one, else whole."""
     row, state = stream_plan.row, stream_plan.state
     tail = [b for b in bins if b.last > state.last]
-    gained = (row.count or 0) - (state.count or 0)
-    if gained != sum(b.count for b in tail) - state.tail_points:
+    gained = (row.points or 0) - (state.count or 0)
+    if gained != sum(b.points for b in tail) - state.tail_points:
         return _Plan(row, state, True)
     cutoff = min(min((b.first for b in tail), default=math.inf), stream_plan.cutoff)
     if cutoff < stream_plan.read_from:
@@ -264,61 +348,89 @@ def _recomputed(period: Period, cutoff: float) -> bool:
 
 
 def _read_bins(
-    source: StreamSource, refdes: str, plans: Iterable[_Plan]
-) -> dict[tuple[str, str], Sequence[BinRow]]:
-    """One read for the streams computed whole, one for the others from their earliest month."""
-    by_start: dict[float, list[_Plan]] = defaultdict(list)
-    partial = [p for p in plans if not p.whole]
-    for p in plans:
-        if p.whole:
-            by_start[_ALL_TIME[0]].append(p)
-    if partial:
-        by_start[min(p.read_from for p in partial)].extend(partial)
-    bins: dict[tuple[str, str], Sequence[BinRow]] = {}
-    for start, group in by_start.items():
-        keys = [(p.row.method, p.row.stream) for p in group]
-        bins.update(source.bins(refdes, keys, start, _ALL_TIME[1]))
-    return bins
+    source: StreamSource, plans: Sequence[tuple[str, _Plan]]
+) -> tuple[dict[tuple[str, str, str], Sequence[BinRow]], dict[tuple[str, str, str], float] | None]:
+    """The bins of these streams — from the beginning for those computed whole, from their read
+    start for the others — and the longest span read per stream (None: not known). One read
+    where the source offers it (``bins_of_streams``), else one per instrument and start."""
+    requests = [(refdes, p.row.method, p.row.stream, *_read_start(p)) for refdes, p in plans]
+    if not requests:
+        return {}, {}
+    many = getattr(source, "bins_of_streams", None)
+    if many is not None:
+        return many(requests, _ALL_TIME[1])
+    groups: dict[tuple[str, float], list[tuple[str, str]]] = defaultdict(list)
+    for refdes, method, stream, start, _ in requests:
+        groups[(refdes, start)].append((method, stream))
+    bins: dict[tuple[str, str, str], Sequence[BinRow]] = {}
+    for (refdes, start), keys in groups.items():
+        for (method, stream), rows in source.bins(refdes, keys, start, _ALL_TIME[1]).items():
+            bins[(refdes, method, stream)] = rows
+    return bins, None
+
+
+def _read_start(stream_plan: _Plan) -> tuple[float, int | None]:
+    """Where a stream's read starts: its bins ending after the first value that start at or after
+    the second (None: any; see _longest_bin)."""
+    if stream_plan.whole:
+        return _ALL_TIME[0], None
+    span = stream_plan.state.longest_bin
+    return stream_plan.read_from, None if span is None else math.floor(stream_plan.read_from - span) - 1
 
 
 def _tail_points(row: StreamRow, bins: Sequence[BinRow]) -> int:
     """Points of the bins ending after the stream's last point (normally none)."""
     if row.last is None:
         return 0
-    return sum(b.count for b in bins if b.last > row.last)
+    return sum(b.points for b in bins if b.last > row.last)
 
 
-def _write(
-    session: Session,
-    refdes: str,
-    results: Sequence[tuple[_Plan, Sequence[Period], Sequence[PeriodCoverage], int]],
-    marks: str,
-    now: datetime,
-) -> None:
-    """Replace the recomputed rows and the streams' coverage_stream rows."""
-    for stream_plan, chosen, _, _ in results:
-        row = stream_plan.row
-        where = and_(_C.c.refdes == refdes, _C.c.method == row.method, _C.c.stream == row.stream)
-        if not stream_plan.whole:
-            labels = [(p.kind, p.label) for p in chosen]
-            if not labels:
-                continue
-            where = and_(where, tuple_(_C.c.kind, _C.c.period).in_(labels))
-        session.execute(delete(_C).where(where))
+def _write(session: Session, results: Sequence[_Result], marks: dict[str, str], now: datetime) -> None:
+    """Replace the recomputed rows and the streams' coverage_stream rows: one statement each."""
+    streams = [(refdes, p.row.method, p.row.stream) for refdes, p, *_ in results]
+    whole = [key for key, (_, p, *_) in zip(streams, results, strict=True) if p.whole]
+    periods = [
+        (refdes, p.row.method, p.row.stream, period.kind, period.label)
+        for refdes, p, chosen, *_ in results
+        if not p.whole
+        for period in chosen
+    ]
+    c = _C.c
+    delete_keys(session, _C, (c.refdes, c.method, c.stream), whole)
+    delete_keys(session, _C, (c.refdes, c.method, c.stream, c.kind, c.period), periods)
     insert_rows(session, _C, _COVERAGE_COLUMNS, [
         _coverage_row(refdes, stream_plan.row, item)
-        for stream_plan, _, coverage, _ in results for item in coverage
+        for refdes, stream_plan, _, coverage, *_ in results for item in coverage
     ])  # fmt: skip
-    keys = [(refdes, p.row.method, p.row.stream) for p, *_ in results]
-    session.execute(delete(_S).where(tuple_(_S.c.refdes, _S.c.method, _S.c.stream).in_(keys)))
+    delete_keys(session, _S, (_S.c.refdes, _S.c.method, _S.c.stream), streams)
     insert_rows(session, _S, _STATE_WRITTEN, [
         {
-            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.count,
-            "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks,
+            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.points,
+            "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks[refdes],
             "computed_at": now, "refreshed_at": now if p.whole else p.state.refreshed_at,
+            "longest_bin": span,
         }
-        for p, _, _, tail in results
+        for refdes, p, _, _, tail, span in results
     ])  # fmt: skip
+
+
+def delete_keys(
+    session: Session, table: Table, columns: Sequence[Column[Any]], keys: Sequence[tuple[Any, ...]]
+) -> None:
+    """Delete the rows whose ``columns`` equal one of ``keys``: on PostgreSQL one statement joining
+    arrays (its text the same for any number of keys), elsewhere in pages of a tuple IN."""
+    if not keys:
+        return
+    if not is_postgres(session):
+        for page in range(0, len(keys), _DELETE_PAGE):
+            session.execute(delete(table).where(tuple_(*columns).in_(keys[page : page + _DELETE_PAGE])))
+        return
+    arrays = ", ".join(f"CAST(:k{n} AS {array_type(column)})" for n, column in enumerate(columns))
+    names = ", ".join(column.name for column in columns)
+    matched = " AND ".join(f"t.{column.name} = k.{column.name}" for column in columns)
+    params = {f"k{n}": [key[n] for key in keys] for n in range(len(columns))}
+    statement = f"DELETE FROM {table.name} AS t USING unnest({arrays}) AS k ({names}) WHERE {matched}"
+    session.execute(text(statement), params)
 
 
 def _coverage_row(refdes: str, row: StreamRow, item: PeriodCoverage) -> dict:
@@ -358,32 +470,82 @@ def run_upkeep(
     everything: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> UpkeepReport:
-    """Recompute due instruments until ``deadline`` (time.monotonic()).
+    """Recompute due instruments until ``deadline`` (time.monotonic()), in batches (``batches``).
 
-    The plan and every instrument after it are written in one transaction, committed at
-    least every COMMIT_SECONDS: a commit per instrument would cost more than most
-    instruments' work, and an interruption loses at most that much (redone next round)."""
+    The plan and every batch after it are written in one transaction, committed at least every
+    COMMIT_SECONDS with a move of the data revision (the coverage report's answers are kept by
+    it): a commit per instrument would cost more than most instruments' work, and an
+    interruption loses at most that much (redone next round)."""
     started = time.monotonic()
     report = UpkeepReport()
     with sessions() as session:
         session.begin()
         jobs, gone = plan(session, sources, now, settings, everything)
         report.removed = remove_gone(session, gone)
+        written = report.removed > 0
         committed = time.monotonic()
-        for done, job in enumerate(jobs):
+        done = 0
+        pace = _Pace()
+        while done < len(jobs):
             if time.monotonic() >= deadline:
                 report.remaining = len(jobs) - done
                 break
-            streams, whole = update_instrument(session, sources, job, now, settings, whole=everything)
-            report.instruments += 1
+            budget = min(COMMIT_SECONDS, deadline - time.monotonic())
+            batch = pace.batch(jobs[done:], budget)
+            batch_started = time.monotonic()
+            streams, whole = update_batch(session, sources, batch, now, settings, whole=everything)
+            pace.took(batch, time.monotonic() - batch_started)
+            written = True
+            done += len(batch)
+            report.instruments += len(batch)
             report.streams += streams
             report.whole += whole
             if time.monotonic() - committed >= COMMIT_SECONDS:
+                revision.bump(session)
                 session.commit()
                 session.begin()
+                written = False
                 committed = time.monotonic()
             if progress is not None:
-                progress(done + 1, len(jobs))
+                progress(done, len(jobs))
+        if written:
+            revision.bump(session)
         session.commit()
     report.duration = time.monotonic() - started
     return report
+
+
+#: Most instruments and streams in one batch.
+BATCH_INSTRUMENTS = 200
+BATCH_STREAMS = 1000
+#: Relative cost of a stream computed whole (years of bins) to one recomputed from its new bins.
+_WHOLE_WEIGHT = 20.0
+
+
+class _Pace:
+    """How many instruments the next batch takes: as many as the budget holds at the seconds
+    per unit of work the batches of this round took so far (a stream due because it moved
+    counts 1, any other — computed whole — ``_WHOLE_WEIGHT``), at least one and at most
+    BATCH_INSTRUMENTS instruments and BATCH_STREAMS streams."""
+
+    def __init__(self) -> None:
+        self.seconds_per_unit = 0.002
+
+    @staticmethod
+    def units(job: Job) -> float:
+        moved = job.rank[0] == 3
+        return sum(1.0 if moved and state is not None else _WHOLE_WEIGHT for _, state in job.due)
+
+    def batch(self, jobs: Sequence[Job], budget: float) -> Sequence[Job]:
+        units = streams = 0.0
+        for n, job in enumerate(jobs[:BATCH_INSTRUMENTS]):
+            units += self.units(job)
+            streams += len(job.due)
+            if n > 0 and (units * self.seconds_per_unit > budget or streams > BATCH_STREAMS):
+                return jobs[:n]
+        return jobs[:BATCH_INSTRUMENTS]
+
+    def took(self, batch: Sequence[Job], seconds: float) -> None:
+        units = sum(self.units(job) for job in batch)
+        if units > 0:
+            self.seconds_per_unit = seconds / units

@@ -21,19 +21,24 @@ _MIN_BIGINT = -(2**63)
 
 
 class StreamRow(NamedTuple):
+    """A stream_metadata row; ``points`` is its ``count`` column (a field named count would
+    hide tuple.count)."""
+
     subsite: str
     node: str
     sensor: str
     method: str
     stream: str
-    count: int | None
+    points: int | None
     first: float | None
     last: float | None
 
 
 class BinRow(NamedTuple):
+    """A partition_metadata row; ``points`` is its ``count`` column."""
+
     bin: int
-    count: int
+    points: int
     first: float
     last: float
 
@@ -53,6 +58,9 @@ class DeploymentRow(NamedTuple):
 
 
 StreamKey = tuple[str, str]  # (method, stream)
+# (refdes, method, stream, start_ntp, min_bin): bins overlapping (start_ntp, ...) that start at
+# or after min_bin (None: any); see PostgresStreamSource.bins_of_streams.
+BinRequest = tuple[str, str, str, float, int | None]
 
 
 class SourceUnavailable(Exception):

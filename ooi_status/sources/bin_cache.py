@@ -42,7 +42,7 @@ class _Entry:
 
 
 def _version(row: StreamRow) -> tuple[int | None, float | None, float | None]:
-    return (row.count, row.first, row.last)
+    return (row.points, row.first, row.last)
 
 
 class BinCache:

@@ -1,7 +1,8 @@
 """Reading the OOI metadata tables through SQLAlchemy (PostgreSQL in production, SQLite in the demo).
 
 Set-based: one query for every stream of the monitored methods, one for the open
-deployments, one for the bins of all requested streams of an instrument. Queries go
+deployments, one for the bins of all requested streams of an instrument (the coverage upkeep:
+of many instruments, and their deployments, in one read each). Queries go
 through the unique indexes (subsite, node, sensor, method, stream[, bin, store]).
 """
 
@@ -21,6 +22,7 @@ from ooi_status.availability.engine import BinSummary, Rules, Window
 from ooi_status.db import first_line
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
+    BinRequest,
     BinRow,
     DeploymentRow,
     OpenDeployment,
@@ -36,6 +38,12 @@ from ooi_status.sources.postgres_summary import summaries
 
 _S = StreamMetadata.__table__.c
 _P = PartitionMetadata.__table__.c
+#: stream_metadata's columns in StreamRow's order, each named as its field; a row of them is
+#: made a StreamRow without a Python-level call (a StreamRow reads faster than a Row).
+_STREAM_COLUMNS = (
+    _S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count.label("points"), _S.first, _S.last
+)  # fmt: skip
+_stream_row = partial(tuple.__new__, StreamRow)
 
 
 class PostgresStreamSource:
@@ -49,7 +57,7 @@ class PostgresStreamSource:
     ) -> Sequence[StreamRow]:
         if methods is None and refdes is not None and len(refdes) == 1:
             return self._instrument_streams(next(iter(refdes)))
-        query = select(_S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count, _S.first, _S.last)
+        query = select(*_STREAM_COLUMNS)
         if methods is not None:
             query = query.where(_S.method.in_(sorted(methods)))
         if refdes is not None:
@@ -58,14 +66,14 @@ class PostgresStreamSource:
                 return []
             query = query.where(tuple_(_S.subsite, _S.node, _S.sensor).in_(parts))
         with connected(self.engine) as conn:
-            return conn.execute(query).all()  # type: ignore[return-value]
+            return list(map(_stream_row, conn.execute(query)))
 
     def _instrument_streams(self, refdes: str) -> Sequence[StreamRow]:
         parts = split_refdes(refdes)
         if parts is None:
             return []
         with connected(self.engine) as conn:
-            return conn.execute(_instrument_streams_query(), _instrument(parts)).all()  # type: ignore[return-value]
+            return list(map(_stream_row, conn.execute(_instrument_streams_query(), _instrument(parts))))
 
     def bins(
         self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
@@ -77,6 +85,37 @@ class PostgresStreamSource:
             if conn.dialect.name == "postgresql":
                 return _packed_bins(conn, parts, sorted(keys), start_ntp, stop_ntp)
             return _row_bins(conn, parts, sorted(keys), start_ntp, stop_ntp)
+
+    def bins_of_streams(
+        self, requests: Sequence[BinRequest], stop_ntp: float
+    ) -> tuple[dict[tuple[str, str, str], Sequence[BinRow]], dict[tuple[str, str, str], float] | None]:
+        """Bins of many streams of many instruments in one read, keyed ``(refdes, method, stream)``:
+        for each request ``(refdes, method, stream, start_ntp, min_bin)``, what
+        ``bins(refdes, [(method, stream)], start_ntp, stop_ntp)`` answers, less the bins starting
+        before ``min_bin`` (the caller knows none of those reaches past start_ntp).
+
+        Also, on PostgreSQL, the longest span (last − bin) of the rows read for each stream, every
+        store's row counted (streams without rows left out); None elsewhere, where the bins are read
+        per instrument and start, without min_bin."""
+        wanted = [
+            (parts, method, stream, start, min_bin)
+            for refdes, method, stream, start, min_bin in requests
+            if (parts := split_refdes(refdes)) is not None
+        ]
+        if not wanted:
+            return {}, {}
+        with connected(self.engine) as conn:
+            if conn.dialect.name == "postgresql":
+                return _packed_bins_of_streams(conn, wanted, stop_ntp)
+            groups: dict[tuple[tuple[str, str, str], float], list[StreamKey]] = defaultdict(list)
+            for parts, method, stream, start, _ in wanted:
+                groups[(parts, start)].append((method, stream))
+            found: dict[tuple[str, str, str], Sequence[BinRow]] = {}
+            for (parts, start), keys in groups.items():
+                refdes = "-".join(parts)
+                for (method, stream), rows in _row_bins(conn, parts, sorted(keys), start, stop_ntp).items():
+                    found[(refdes, method, stream)] = rows
+            return found, None
 
     def summaries(
         self, refdes: str, keys: Collection[StreamKey], window: Window, rules: Rules
@@ -134,6 +173,28 @@ class PostgresDeploymentSource:
                 latest[number or 0] = DeploymentRow(number or 0, start, stop)
         return sorted(latest.values(), key=lambda row: (row.start_ms, row.number))
 
+    def deployments_of(self, refdes: Collection[str]) -> dict[str, list[DeploymentRow]]:
+        """``deployments`` of many instruments in one read, by refdes (every one asked for)."""
+        wanted = {r: parts for r in refdes if (parts := split_refdes(r)) is not None}
+        found: dict[str, dict[int, DeploymentRow]] = {r: {} for r in refdes}
+        if not wanted:
+            return {r: [] for r in refdes}
+        d = XDeployment
+        query = (
+            select(d.subsite, d.node, d.sensor, d.deploymentnumber, d.eventstarttime, d.eventstoptime)
+            .where(tuple_(d.subsite, d.node, d.sensor).in_(sorted(set(wanted.values()))))
+            .where(d.eventstarttime.is_not(None))
+            .order_by(d.subsite, d.node, d.sensor, d.deploymentnumber, d.versionnumber)
+        )
+        with connected(self.engine) as conn:
+            for subsite, node, sensor, number, start, stop in conn.execute(query):
+                latest = found.get(f"{subsite}-{node}-{sensor}")
+                if latest is not None and start is not None:  # (excluded by the query)
+                    latest[number or 0] = DeploymentRow(number or 0, start, stop)
+        return {
+            r: sorted(rows.values(), key=lambda row: (row.start_ms, row.number)) for r, rows in found.items()
+        }
+
     def has_deployment(self, refdes: str) -> bool:
         parts = split_refdes(refdes)
         if parts is None:
@@ -160,7 +221,7 @@ def _instrument(parts: tuple[str, str, str]) -> dict[str, str]:
 
 @cache
 def _instrument_streams_query() -> Select:
-    return select(_S.subsite, _S.node, _S.sensor, _S.method, _S.stream, _S.count, _S.first, _S.last).where(
+    return select(*_STREAM_COLUMNS).where(
         _S.subsite == bindparam("subsite"), _S.node == bindparam("node"), _S.sensor == bindparam("sensor")
     )
 
@@ -223,6 +284,7 @@ CROSS JOIN LATERAL (
 ) AS b
 """
 _PACKED_ROW = struct.Struct(">qqdd")
+_MIN_BIGINT = -(2**63)
 _bin_row = partial(tuple.__new__, BinRow)  # a BinRow from a 4-tuple, without a Python-level call
 
 
@@ -238,6 +300,58 @@ def _packed_bins(
     for method, stream, store, packed in conn.execute(text(_PACKED_BINS.format(keys=values)), params):
         stores[(method, stream)][store] = list(map(_bin_row, _PACKED_ROW.iter_unpack(packed)))
     return {key: _one_row_per_bin(by_store) for key, by_store in stores.items()}
+
+
+# The same for many streams of many instruments: one row per request and store, found through
+# the unique index (each request with its own start and first bin), with the longest span read.
+_PACKED_BINS_OF_STREAMS = """
+SELECT k.i, b.store, b.packed, b.longest
+FROM unnest(CAST(:subsites AS text[]), CAST(:nodes AS text[]), CAST(:sensors AS text[]),
+            CAST(:methods AS text[]), CAST(:streams AS text[]), CAST(:starts AS float8[]),
+            CAST(:min_bins AS int8[]))
+     WITH ORDINALITY AS k (subsite, node, sensor, method, stream, start, min_bin, i)
+CROSS JOIN LATERAL (
+    SELECT p.store,
+           string_agg(int8send(p.bin) || int8send(p.count) || float8send(p.first) || float8send(p.last),
+                      ''::bytea) AS packed,
+           max(p.last - p.bin) AS longest
+    FROM partition_metadata AS p
+    WHERE p.subsite = k.subsite AND p.node = k.node AND p.sensor = k.sensor
+      AND p.method = k.method AND p.stream = k.stream
+      AND p.bin >= k.min_bin AND p.bin < :bin_stop AND p.last > k.start AND p.first < :stop
+    GROUP BY p.store
+) AS b
+"""
+
+
+def _packed_bins_of_streams(
+    conn: Connection,
+    wanted: Sequence[tuple[tuple[str, str, str], str, str, float, int | None]],
+    stop_ntp: float,
+) -> tuple[dict[tuple[str, str, str], Sequence[BinRow]], dict[tuple[str, str, str], float]]:
+    params: dict[str, object] = {
+        "subsites": [parts[0] for parts, *_ in wanted],
+        "nodes": [parts[1] for parts, *_ in wanted],
+        "sensors": [parts[2] for parts, *_ in wanted],
+        "methods": [request[1] for request in wanted],
+        "streams": [request[2] for request in wanted],
+        "starts": [request[3] for request in wanted],
+        "min_bins": [_MIN_BIGINT if request[4] is None else request[4] for request in wanted],
+        "stop": stop_ntp,
+        "bin_stop": bin_bound(stop_ntp),
+    }
+    stores: dict[int, dict[str, list[BinRow]]] = defaultdict(dict)
+    longest: dict[tuple[str, str, str], float] = {}
+    for i, store, packed, span in conn.execute(text(_PACKED_BINS_OF_STREAMS), params):
+        stores[i][store] = list(map(_bin_row, _PACKED_ROW.iter_unpack(packed)))
+        parts, method, stream, *_ = wanted[i - 1]
+        key = ("-".join(parts), method, stream)
+        longest[key] = max(longest.get(key, span), span)
+    found: dict[tuple[str, str, str], Sequence[BinRow]] = {}
+    for i, by_store in stores.items():
+        parts, method, stream, *_ = wanted[i - 1]
+        found[("-".join(parts), method, stream)] = _one_row_per_bin(by_store)
+    return found, longest
 
 
 def _one_row_per_bin(by_store: dict[str, list[BinRow]]) -> list[BinRow]:

@@ -87,8 +87,8 @@ def test_decodes_text_bigint_double_and_null(cassandra_settings: Callable[..., S
     reader = CassandraStreamSource(cassandra_settings(server.port))
     try:
         assert sorted(reader.streams(), key=lambda r: r.stream) == [StreamRow(*empty), StreamRow(*row)]
-        decoded = next(r for r in reader.streams() if r.count)
-        assert type(decoded.count) is int and type(decoded.first) is float and type(decoded.stream) is str
+        decoded = next(r for r in reader.streams() if r.points)
+        assert type(decoded.points) is int and type(decoded.first) is float and type(decoded.stream) is str
     finally:
         reader.close()
         server.stop()

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from ooi_status import revision
 from ooi_status.api.availability import MetadataSources, build_timeline, parse_query
 from ooi_status.availability.engine import Bin, Deployment, Rules, Window, stream_spans
 from ooi_status.coverage import StreamBins, instrument_periods, months, period_window, present_percent
@@ -331,6 +332,109 @@ def test_backfilled_bins_recompute_the_stream_whole(metadata_db, monitor_db, db_
     month = format_timestamp(now - timedelta(days=365, hours=7))[:7]
     key = (*backfilled, "month", month)
     assert incremental[key].missing < before[key].missing or incremental[key].present != before[key].present
+
+
+def _long_bin(metadata_engine, now: datetime) -> tuple:  # type: ignore[no-untyped-def]
+    """A new bin longer than any before, from 100 days back to now: it ends after the stream's last
+    point, but starts long before the months an incremental read looks at."""
+    s = StreamMetadata.__table__.c
+    with metadata_engine.begin() as conn:
+        row = conn.execute(select(s.id, s.subsite, s.node, s.sensor, s.method, s.stream, s.count)
+                           .where(s.method == "streamed").order_by(s.id).limit(1)).one()  # fmt: skip
+        first, last = datetime_to_ntp(now - timedelta(days=100)), datetime_to_ntp(now - timedelta(minutes=1))
+        conn.execute(insert(PartitionMetadata.__table__).values(
+            id=_next_id(conn), subsite=row.subsite, node=row.node, sensor=row.sensor, method=row.method,
+            stream=row.stream, store="zz-recovered", bin=int(first), count=700, first=first, last=last,
+        ))  # fmt: skip
+        conn.execute(
+            update(StreamMetadata.__table__).where(s.id == row.id).values(count=row.count + 700, last=last)
+        )
+    return (f"{row.subsite}-{row.node}-{row.sensor}", row.method, row.stream)
+
+
+def test_a_new_bin_reaching_back_further_than_any_before_is_found(  # type: ignore[no-untyped-def]
+    metadata_db, monitor_db, db_settings, now: datetime
+) -> None:
+    """The incremental read skips bins that start too early to reach its months (on PostgreSQL,
+    by the longest bin span seen); a new longer one is still counted: the stream is recomputed whole."""
+    strict = db_settings.replace(COVERAGE_OPEN_DEPLOYMENT_SECONDS=3600)
+    databases, sources, _ = _sources(strict)
+    later = now + timedelta(minutes=10)
+    try:
+        _build(databases, sources, now, strict)
+        states = _states(monitor_db.engine)
+        spans = [state.longest_bin for state in states.values()]
+        if monitor_db.engine.dialect.name == "postgresql":
+            assert all(span is not None and 0 < span < 100 * DAY for span in spans)
+        moved = _long_bin(metadata_db.engine, later)
+        report = _build(databases, sources, later, strict)
+        assert (report.streams, report.whole) == (1, 1)
+        incremental = _rows(monitor_db.engine)
+        after = _states(monitor_db.engine)[moved]
+        _build(databases, sources, later, strict, everything=True)
+        rebuilt = _rows(monitor_db.engine)
+    finally:
+        databases.dispose()
+    _assert_same(incremental, rebuilt, skip=lambda key: key[:3] != moved)
+    if monitor_db.engine.dialect.name == "postgresql":
+        assert after.longest_bin == pytest.approx(100 * DAY - 60, abs=1)
+
+
+def test_a_round_reads_and_writes_in_the_same_statements_for_one_moved_stream_or_many(  # type: ignore[no-untyped-def]
+    metadata_db, monitor_db, db_settings, now: datetime
+) -> None:
+    """Set-based: the bins of every moved stream in one read, their rows in one write. (On SQLite
+    the metadata reads go per instrument, in-process: only the monitor's statements are counted.)"""
+    databases, sources, _ = _sources(db_settings)
+    statements: list[str] = []
+    counted_engines = [databases.monitor]
+    if databases.metadata.dialect.name == "postgresql":
+        counted_engines.append(databases.metadata)
+
+    def count(*args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    try:
+        _build(databases, sources, now, db_settings)
+        counted = []
+        for n, streams in enumerate((1, 4)):
+            later = now + timedelta(minutes=10 * (n + 1))
+            _append_day(metadata_db.engine, later, streams=streams)
+            statements.clear()
+            for engine in counted_engines:
+                event.listen(engine, "before_cursor_execute", count)
+            try:
+                report = _build(databases, sources, later, db_settings)
+            finally:
+                for engine in counted_engines:
+                    event.remove(engine, "before_cursor_execute", count)
+            assert report.streams == streams
+            counted.append(len(statements))
+    finally:
+        databases.dispose()
+    assert counted[0] == counted[1]
+
+
+def test_the_upkeep_moves_the_data_revision_when_it_writes(  # type: ignore[no-untyped-def]
+    metadata_db, monitor_db, db_settings, now: datetime
+) -> None:
+    databases, sources, _ = _sources(db_settings)
+    try:
+        with Session(monitor_db.engine) as session:
+            before = revision.current(session)
+        _build(databases, sources, now, db_settings)
+        with Session(monitor_db.engine) as session:
+            built = revision.current(session)
+        assert _build(databases, sources, now + timedelta(minutes=1), db_settings).streams == 0
+        with Session(monitor_db.engine) as session:
+            idle = revision.current(session)
+        _append_day(metadata_db.engine, now + timedelta(minutes=2), streams=1)
+        _build(databases, sources, now + timedelta(minutes=2), db_settings)
+        with Session(monitor_db.engine) as session:
+            moved = revision.current(session)
+    finally:
+        databases.dispose()
+    assert before < built == idle < moved
 
 
 def test_nothing_moved_nothing_done_and_gone_streams_are_removed(

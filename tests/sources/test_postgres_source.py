@@ -7,11 +7,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 
 from ooi_status import demo
+from ooi_status.model.metadata import StreamMetadata
 from ooi_status.sources import deployment_source, stream_source
-from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable
+from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable, StreamRow
 from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
 from ooi_status.times import datetime_to_ntp, datetime_to_unix_ms
 
@@ -95,8 +96,8 @@ def test_bins_rows_have_first_last_and_count_attributes(streams_db):
     (row, *_) = source.bins(REFDES, [("recovered_inst", "ctdbp_no_sample")], T0, T0 + 30 * DAY)[
         ("recovered_inst", "ctdbp_no_sample")
     ]
-    assert (row.bin, row.count, row.first, row.last) == day_bin(10, 50)
-    assert isinstance(row.bin, int) and isinstance(row.count, int) and isinstance(row.first, float)
+    assert (row.bin, row.points, row.first, row.last) == day_bin(10, 50)
+    assert isinstance(row.bin, int) and isinstance(row.points, int) and isinstance(row.first, float)
 
 
 def test_bins_for_a_malformed_refdes_or_no_stream_are_empty(streams_db):
@@ -206,3 +207,23 @@ def test_an_unreachable_database_is_source_unavailable(settings):
             PostgresDeploymentSource(engine).deployments(REFDES)
     finally:
         engine.dispose()
+
+
+def test_streams_are_stream_rows_with_their_count_as_points(streams_db):
+    """Every way of reading streams answers StreamRows, each field from the column it names."""
+    source = PostgresStreamSource(streams_db.engine)
+    with streams_db.engine.connect() as conn:
+        s = StreamMetadata.__table__.c
+        stored = {
+            (f"{r.subsite}-{r.node}-{r.sensor}", r.method, r.stream): (r.count, r.first, r.last)
+            for r in conn.execute(
+                select(s.subsite, s.node, s.sensor, s.method, s.stream, s.count, s.first, s.last)
+            )
+        }
+    for rows in (source.streams(), source.streams(refdes=[REFDES]), source.streams(methods=["streamed"])):
+        assert rows and all(type(row) is StreamRow for row in rows)
+        for row in rows:
+            refdes = f"{row.subsite}-{row.node}-{row.sensor}"
+            assert (row.points, row.first, row.last) == stored[(refdes, row.method, row.stream)]
+    assert len(source.streams()) == len(stored)
+    assert "count" not in StreamRow._fields and "count" not in BinRow._fields  # tuple.count stays a method

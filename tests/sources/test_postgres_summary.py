@@ -42,15 +42,15 @@ def write_bins(engine, bins, copies, shuffled=False) -> None:  # type: ignore[no
     order = (
         list(range(len(bins)))
         if shuffled
-        else sorted(range(len(bins)), key=lambda i: (bins[i].first, bins[i].last, bins[i].count))
+        else sorted(range(len(bins)), key=lambda i: (bins[i].first, bins[i].last, bins[i].points))
     )
     for rank, index in enumerate(order):
         b = bins[index]
         number = lowest - len(bins) + rank  # unique, and before every first point: in the reader's range
         row = {**PARTS, "method": KEY[0], "stream": KEY[1], "bin": number}
-        rows.append({**row, "store": "cass", "count": b.count, "first": b.first, "last": b.last})
+        rows.append({**row, "store": "cass", "count": b.points, "first": b.first, "last": b.last})
         if index in copies:
-            rows.append({**row, "store": "san", "count": b.count + 5, "first": b.first - 1, "last": b.last})
+            rows.append({**row, "store": "san", "count": b.points + 5, "first": b.first - 1, "last": b.last})
     with engine.begin() as conn:
         conn.execute(delete(PartitionMetadata))
         if rows:

@@ -48,7 +48,7 @@ CONTENT_TYPES = {
 }
 
 
-@bp.get("/available/<refdes>")
+@bp.get("/available/<path:refdes>")
 @require_read
 def available(refdes: str) -> Response:
     query = parse_query(refdes, request.args)

@@ -51,7 +51,7 @@ def get_instrument(refdes_id: int) -> dict:
 
 
 # ``refdes`` is the reference designator, or the instrument's numeric id.
-@bp.put("/instrument/<refdes>/disable")
+@bp.put("/instrument/<path:refdes>/disable")
 @require_write
 def disable_instrument(refdes: str) -> dict:
     mark = marks.disable_mark(marks.optional_body(request.get_data()), g.api_key_name, utcnow())
@@ -60,13 +60,13 @@ def disable_instrument(refdes: str) -> dict:
     )
 
 
-@bp.put("/instrument/<refdes>/enable")
+@bp.put("/instrument/<path:refdes>/enable")
 @require_write
 def enable_instrument(refdes: str) -> dict:
     return serializers.instrument(*_diagnosed(changes.switch_instrument(monitor_session(), refdes, "enable")))
 
 
-@bp.put("/instrument/<refdes>/acknowledge")
+@bp.put("/instrument/<path:refdes>/acknowledge")
 @require_write
 def acknowledge_instrument(refdes: str) -> dict:
     values = marks.acknowledgement(marks.optional_body(request.get_data()), g.api_key_name, utcnow())

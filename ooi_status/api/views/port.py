@@ -15,7 +15,7 @@ from ooi_status.times import utcnow
 bp = Blueprint("port", __name__)
 
 
-@bp.get("/instrument/<refdes>/port")
+@bp.get("/instrument/<path:refdes>/port")
 @require_read
 def port_counts(refdes: str) -> Response | dict[str, Any]:
     query = port.parse_query(request.args, (current_app.config.get("CLOCK") or utcnow)())

@@ -8,7 +8,10 @@ and writes through them with the operator's key. Nothing here queries statuses.
 An instrument page answers 404 when the refdes is malformed or unknown to the monitor, to
 the stream source and to the metadata database: a friendly HTML page for browsers, the
 API's JSON error for clients that prefer JSON. When a metadata source cannot answer, the
-page is served anyway and reports the outage from its own requests.
+page is served anyway and reports the outage from its own requests. Where reads need a key
+(API_REQUIRE_KEY_FOR_READS), a page is a shell that reveals nothing: every well-formed refdes
+gets the same page, known or not (a browser sends no key with a page request), and the page
+says what the JSON routes answer once given the key.
 """
 
 from __future__ import annotations
@@ -74,7 +77,9 @@ def reports() -> str:
 
 @bp.get("/ui/instrument/<path:refdes>")
 def instrument(refdes: str) -> str | Response:
-    if not instrument_known(refdes):
+    if split_refdes(refdes) is None:
+        return not_found(refdes)
+    if not current_settings().API_REQUIRE_KEY_FOR_READS and not instrument_known(refdes):
         return not_found(refdes)
     return render_template(
         "instrument.html", refdes=refdes, config=page_config(refdes=refdes), version=__version__

@@ -12,9 +12,11 @@ check round would leave them (seed.py).
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -237,13 +239,30 @@ def big_site(tmp_path: Path, sqlite_monitor_template: Path, write_key: str) -> I
     yield from _site(tmp_path, sqlite_monitor_template, write_key, fill)
 
 
+def _wait_for_function(tab: Any, expression: str, arg: Any = None, *, timeout: float | None = None) -> None:
+    """``page.wait_for_function`` under the pages' Content-Security-Policy: Playwright compiles its
+    predicate inside the page, which a policy without 'unsafe-eval' refuses; ``page.evaluate``
+    goes through the browser's debugging protocol, which the policy does not govern. Polls every
+    50 ms until the expression (or the function, given ``arg``) is truthy, within the timeout."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    limit_ms = ACTION_TIMEOUT_MS if timeout is None else timeout
+    deadline = time.monotonic() + limit_ms / 1000
+    while not tab.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeout(f"wait_for_function: {expression!r} still false after {limit_ms} ms")
+        tab.wait_for_timeout(50)
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser tab at desktop size; a script error on the page fails the test."""
+    """A fresh browser tab at desktop size, the pages' Content-Security-Policy enforced; a script
+    error on the page fails the test."""
     context = browser.new_context(viewport=DESKTOP)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     context.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
     tab = context.new_page()
+    tab.wait_for_function = functools.partial(_wait_for_function, tab)
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
