@@ -63,7 +63,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, delete, select, text, update
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -301,7 +301,7 @@ def prepare(urls: dict[str, str], instruments: int, folder: Path) -> dict[int, s
 
 def flip_streams(metadata: Engine, rng: random.Random, fraction: float) -> int:
     """Move a few streams to now (fresh) or two hours back (failed)."""
-    table: Table = StreamMetadata.__table__  # type: ignore[assignment]
+    table = StreamMetadata.__table__
     now = utcnow()
     with metadata.begin() as conn:
         ids = list(conn.execute(select(table.c.id)).scalars())
