@@ -258,8 +258,9 @@ def evaluate(
         if status != stored.status:
             elapsed = None if last_data is None else now - last_data
             outcome.changes.append(
-                Change(key, stored.id, item.refdes, item.asset_uid, item.stream, stored.status, status,
-                       elapsed, intervals, rate)
+                Change(key=key, stream_id=stored.id, refdes=item.refdes, asset_uid=item.asset_uid,
+                       stream=item.stream, old=stored.status, new=status, elapsed=elapsed,
+                       intervals=intervals, measured_rate=rate)
             )  # fmt: skip
         if stored.id is not None and (last_data, points, b_count, b_time, rate) == (
             stored.last_data_time, stored.particle_count, stored.rate_base_count, stored.rate_base_time,

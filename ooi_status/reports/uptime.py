@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
 from ooi_status.model.types import UTCDateTime
+from ooi_status.reports import in_memory
 from ooi_status.times import as_utc
 
 OPERATIONAL, DEGRADED, FAILED, NOT_TRACKED, SILENCED = (
@@ -166,6 +167,7 @@ def uptime(session: Session, start: datetime, stop: datetime, group: str) -> lis
     [start, stop), ordered by name. The caller clamps ``stop`` to now and checks start < stop."""
     if group not in GROUPS:
         raise ValueError(f"group: {group!r} is not one of {', '.join(GROUPS)}")
+    in_memory(session)
     if group == "stream":
         return _stream_rows(session, start, stop)
     instruments = _instrument_rows(session, start, stop)
