@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, func, select
+from sqlalchemy import Column, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
 from ooi_status.coverage import DEPLOYMENT, MONTH, SECONDS, present_percent
@@ -51,24 +51,30 @@ def coverage_report(
             _C.refdes, _C.period, text(func.min(_C.window_start)), text(func.max(_C.window_stop)),
             *(func.sum(_C[c]) for c in SECONDS),
         ).group_by(_C.refdes, _C.period)  # fmt: skip
-    result: list[Any] = list(session.execute(query.where(*where)))
+    if group != "site":
+        # Ordered by the database as Python orders them (code points; deployments by number).
+        code_points = _code_points(session.get_bind().dialect.name)
+        period = cast(_C.period, Integer) if by == DEPLOYMENT else code_points(_C.period)
+        query = query.order_by(*(code_points(name) for name in names), period)
+    rows = _rows(by, [n.name for n in names], session.execute(query.where(*where)).all())
     if group == "site":
-        rows = _sites(_rows(by, [n.name for n in names], result), by)
+        rows = _sites(rows, by)
         rows.sort(key=lambda r: (r["site"], r[by]))
-        return rows
-    # Sorted before the rows are made (the same order: names, then period); tens of thousands.
-    width = len(names)
-    if by == DEPLOYMENT:
-        result.sort(key=lambda values: (*values[:width], int(values[width])))
-    else:
-        result.sort(key=lambda values: values[: width + 1])
-    return _rows(by, [n.name for n in names], result)
+    return rows
 
 
 def last_period_start(session: Session, by: str, stop: datetime) -> datetime | None:
     """What of ``stop`` the report's rows depend on: the latest start of a period (of kind ``by``)
     before it. Any stop after that start and not after the next one gives the same rows."""
     return session.scalar(select(func.max(_C.period_start)).where(_C.kind == by, _C.period_start < stop))
+
+
+def _code_points(dialect: str) -> Callable[[Any], Any]:
+    """A text column ordered by code points, as Python orders str: PostgreSQL's "C" collation
+    (bytes of UTF-8, in code point order); SQLite's default (BINARY) already is."""
+    if dialect == "postgresql":
+        return lambda column: column.collate("C")
+    return lambda column: column
 
 
 def _time_text(dialect: str) -> Callable[[Any], Any]:

@@ -124,6 +124,9 @@ def test_the_answer_is_what_the_report_computes_as_jsonify_wrote_it(client, moni
         body = response.get_json()
         rows = _computed(monitor_db, body)
         assert body["rows"] == rows and rows
+        name = "site" if body["group"] == "site" else "refdes"
+        order = [(r[name], r.get("method", ""), r.get("stream", ""), r[body["by"]]) for r in rows]
+        assert order == sorted(order)  # Python's order (code points), whatever the database's collation
         assert list(body) == ["group", "by", "start_time", "stop_time", "rows"]
         assert response.mimetype == "application/json" and response.data.endswith(b"]}\n")
         assert b", " not in response.data[:200]  # compact, as jsonify
