@@ -1,6 +1,6 @@
 """Soak: two monitors under bad luck for a few minutes, then the database must still add up.
 
-    python -m benchmarks.soak                      # 210 s of chaos, then a drain (≤ 5 minutes)
+    python -m benchmarks.soak                      # 200 s of chaos, then a drain (≤ 5 minutes)
     python -m benchmarks.soak --chaos 30 --drain 40 --instruments 25 --flip 0.03   # a short run
 
 Builds a fleet (``demo.fleet_observatory``: 2,500 instruments × 4 monitored streams, warn
@@ -229,7 +229,7 @@ class Monitors:
             if process.poll() is None:
                 process.send_signal(signal.SIGHUP)
 
-    def stop_all(self, timeout: float = 60) -> dict[str, int | None]:
+    def stop_all(self, timeout: float = 30) -> dict[str, int | None]:
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -594,8 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres", default=DEFAULT_POSTGRES, help="server URL (databases are created on it)"
     )
-    parser.add_argument("--chaos", type=float, default=210.0, help="seconds of chaos (default 210)")
-    parser.add_argument("--drain", type=float, default=60.0, help="seconds at most to deliver what is left")
+    parser.add_argument("--chaos", type=float, default=200.0, help="seconds of chaos (default 200)")
+    parser.add_argument("--drain", type=float, default=45.0, help="seconds at most to deliver what is left")
     parser.add_argument("--instruments", type=int, default=2500, help="fleet size (4 streams each)")
     parser.add_argument("--flip", type=float, default=0.003, help="fraction of the streams moved each time")
     parser.add_argument("--seed", type=int, default=17)
