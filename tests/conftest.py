@@ -42,6 +42,16 @@ NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (an environment installed before it joined the test extra, or
+    ``-p no:xdist``) the ``--numprocesses``/``--dist`` of addopts are accepted and the suite runs
+    in one process."""
+    if not pluginmanager.hasplugin("xdist"):
+        group = parser.getgroup("xdist", "pytest-xdist is not installed: one process")
+        group.addoption("--numprocesses", dest="numprocesses", default=None, help="ignored")
+        group.addoption("--dist", dest="dist", default="no", help="ignored")
+
+
 @dataclass
 class DbHandle:
     url: str
