@@ -1,20 +1,25 @@
 """Soak: two monitors under bad luck for a few minutes, then the database must still add up.
 
-    python -m benchmarks.soak                      # 210 s of chaos, then a drain (≤ 5 minutes)
-    python -m benchmarks.soak --chaos 40 --drain 40 --instruments 20   # a short run
+    python -m benchmarks.soak                      # 200 s of chaos, then a drain (≤ 5 minutes)
+    python -m benchmarks.soak --chaos 30 --drain 40 --instruments 25 --flip 0.03   # a short run
 
-Builds a small fleet (``demo.fleet_observatory``: 4 monitored streams per instrument, warn
+Builds a fleet (``demo.fleet_observatory``: 2,500 instruments × 4 monitored streams, warn
 600 s, fail 1,800 s) in a fresh PostgreSQL metadata database and migrates a fresh monitor
-database beside it, then runs, all on this machine:
+database beside it, where a first check round records every stream's first status (then
+cleared from the history and the outbox: the soak's changes are its own). A check round over
+10,000 streams lasts long enough for a standby to start its own in the middle of it. Then,
+all on this machine:
 
 - two ``ooi_status_monitor`` daemons (CHECK_INTERVAL and NOTIFY_INTERVAL 1 s, NOTIFY_TIMEOUT
   2 s, CLAIM_LEASE 10 s, backoff 1–4 s), one leading and one on standby;
-- a loop that flips a few streams between fresh and two hours old every second or so, so
-  that statuses keep changing (operational <-> failed);
+- a loop that moves ``--flip`` (0.3 %) of the streams to now or two hours back every second
+  or so, so that statuses keep changing (operational <-> failed);
 - chaos: every few seconds one of SIGKILL a monitor (restarted 0.5–3 s later), terminate
   every PostgreSQL backend of the monitor database, or terminate only the backend holding the
-  leader's advisory lock (the split-brain case: the leader's round goes on on its other
-  connection while the standby takes the lock);
+  leader's advisory lock just after a whole second, as the leader's check round starts, and
+  then a SIGHUP to both monitors, so that the standby polls the lock at once instead of at its
+  next STANDBY_POLL (the split-brain case: the leader's round goes on on its other connection
+  while the standby takes the lock and checks);
 - a stand-in events service that changes mode every ~15 s: ``ok`` (201), ``hang`` (answers
   after the client gave up), ``flap`` (201 or 503 at random), ``refuse`` (not listening); and
   one asset whose events are always answered 302 (each is dead after MAX_STATUS_POST_FAILURES
@@ -25,7 +30,8 @@ deliver until nothing is pending (``--drain`` s at most), get a SIGTERM, and the
 are read from the monitor database:
 
 1. one history row per change: each stream's history is one chain (every row's old status is
-   the previous row's new status, from notTracked; the last new status is the stream's);
+   the previous row's new status, from the status of the first round; the last new status is
+   the stream's);
 2. one event per change: the events of each stream, in queue order, are its history rows
    (same old -> new in the notes, eventStartTime = the change's time);
 3. every event delivered or dead, none pending; dead only for the 302 asset;
@@ -57,12 +63,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, select, text, update
+from sqlalchemy import create_engine, delete, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from benchmarks.common import DEFAULT_POSTGRES, postgres_databases
 from ooi_status import demo, migrate
+from ooi_status.config import load_settings
+from ooi_status.db import Databases
 from ooi_status.model.metadata import MetadataBase, StreamMetadata
 from ooi_status.model.monitor import (
     DEAD,
@@ -73,7 +81,9 @@ from ooi_status.model.monitor import (
     PendingUpdate,
     StatusHistory,
 )
+from ooi_status.monitor.check import MonitorSource, run_round
 from ooi_status.monitor.expected import ExpectedRow, upsert_expected
+from ooi_status.sources import deployment_source, stream_source
 from ooi_status.times import datetime_to_ntp, datetime_to_unix_ms, utcnow
 
 MODES = ("ok", "hang", "flap", "refuse")
@@ -92,9 +102,13 @@ def say(message: str) -> None:
 @dataclass
 class Received:
     asset: str
+    name: str | None
     start: int | None
     notes: str | None
     status: int
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.asset, self.name, self.start, self.notes)
 
 
 @dataclass
@@ -173,7 +187,13 @@ class EventsService:
                 status = 201
             self.answers[str(status or "hang")] += 1
             self.received.append(
-                Received(asset, message.get("eventStartTime"), message.get("notes"), status or 201)
+                Received(
+                    asset,
+                    message.get("eventName"),
+                    message.get("eventStartTime"),
+                    message.get("notes"),
+                    status or 201,
+                )  # fmt: skip
             )
         return status
 
@@ -203,7 +223,13 @@ class Monitors:
             self.kills += 1
         process.wait(timeout=30)
 
-    def stop_all(self, timeout: float = 60) -> dict[str, int | None]:
+    def hang_up(self) -> None:
+        """SIGHUP to every running monitor: settings reloaded, and a standby polls the lock at once."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGHUP)
+
+    def stop_all(self, timeout: float = 30) -> dict[str, int | None]:
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -221,7 +247,9 @@ class Monitors:
     def log_counts(self) -> dict[str, int]:
         patterns = {
             "check_rounds": "check round:",
-            "rounds_rolled_back": "round rolled back",
+            "check_rounds_fenced": "check round rolled back",
+            "notification_steps_fenced": "notification round rolled back",
+            "delivery_rounds_fenced": "deliver round rolled back",
             "step_downs": "stepping down",
             "epochs_taken": "leadership epoch",
             "rounds_skipped": "round skipped",
@@ -238,22 +266,42 @@ class Monitors:
 # --- set-up, flipping and chaos -----------------------------------------------------------------------
 
 
-def prepare(urls: dict[str, str], instruments: int) -> None:
+def prepare(urls: dict[str, str], instruments: int, folder: Path) -> dict[int, str]:
+    """The fleet, the monitor schema, and a first check round whose changes (every stream's first
+    status) are then cleared from the history and the outbox: the soak's changes are its own, and
+    the monitors do not start with thousands of events to deliver. The statuses it leaves."""
     now = utcnow()
     migrate.upgrade(urls["monitor"])
     metadata = create_engine(urls["metadata"])
     MetadataBase.metadata.create_all(metadata)
     demo.write_observatory(metadata, demo.fleet_observatory(now, instruments=instruments))
     metadata.dispose()
-    monitor = create_engine(urls["monitor"])
-    with Session(monitor) as session, session.begin():
-        upsert_expected(session, [ExpectedRow(**row) for row in demo.fleet_expected()])
-    monitor.dispose()
+    settings = load_settings(
+        environ={}, overrides={"MONITOR_URL": urls["monitor"], "METADATA_URL": urls["metadata"],
+                               "DATA_DIR": str(folder)},
+    )  # fmt: skip
+    databases = Databases(settings)
+    source = MonitorSource(stream_source(settings, databases), deployment_source(databases))
+    try:
+        with databases.monitor_session() as session, session.begin():
+            upsert_expected(session, [ExpectedRow(**row) for row in demo.fleet_expected()])
+        with databases.monitor_session() as session, session.begin():
+            run_round(source, session, now, settings)
+            session.execute(delete(PendingUpdate))
+            session.execute(delete(StatusHistory))
+        with databases.monitor_session() as session:
+            return {
+                ident: status
+                for ident, status in session.execute(select(DeployedStream.id, DeployedStream.status))
+            }
+    finally:
+        source.streams.close()
+        databases.dispose()
 
 
 def flip_streams(metadata: Engine, rng: random.Random, fraction: float) -> int:
     """Move a few streams to now (fresh) or two hours back (failed)."""
-    table: Table = StreamMetadata.__table__  # type: ignore[assignment]
+    table = StreamMetadata.__table__
     now = utcnow()
     with metadata.begin() as conn:
         ids = list(conn.execute(select(table.c.id)).scalars())
@@ -296,18 +344,18 @@ class Chaos:
 
 
 def run_chaos(
-    seconds: float, monitors: Monitors, service: EventsService, metadata: Engine, admin: Engine,
-    database: str, seed: int,
+    args: argparse.Namespace, monitors: Monitors, service: EventsService, metadata: Engine, admin: Engine,
+    database: str,
 ) -> Chaos:  # fmt: skip
-    rng = random.Random(seed)
+    rng = random.Random(args.seed)
     chaos = Chaos()
-    end = time.monotonic() + seconds
+    end = time.monotonic() + args.chaos
     next_flip = next_mode = next_kill = next_backends = time.monotonic()
     restart_at: dict[str, float] = {}
     while time.monotonic() < end:
         moment = time.monotonic()
         if moment >= next_flip:
-            chaos.flips += flip_streams(metadata, rng, 0.03)
+            chaos.flips += flip_streams(metadata, rng, args.flip)
             next_flip = moment + rng.uniform(0.5, 1.5)
         if moment >= next_mode:
             mode = rng.choice([m for m in MODES if m != service.mode])
@@ -324,7 +372,11 @@ def run_chaos(
             next_kill = moment + rng.uniform(8, 16)
         if moment >= next_backends:
             lock_only = rng.random() < 0.5
+            if lock_only:  # just as the leader's round starts (checks run at whole seconds)
+                time.sleep(1.02 - time.time() % 1)
             chaos.backends_terminated += terminate_backends(admin, database, lock_only)
+            if lock_only:  # the standby's wait ends now (a reload), not at its next poll
+                monitors.hang_up()
             if lock_only:
                 chaos.lock_backend_kills += 1
             else:
@@ -345,7 +397,7 @@ def run_chaos(
 _NOTES = re.compile(r"^\((\w+) -> (\w+)\)")
 
 
-def check_invariants(engine: Engine, service: EventsService) -> dict[str, Any]:
+def check_invariants(engine: Engine, service: EventsService, baseline: dict[int, str]) -> dict[str, Any]:
     problems: list[str] = []
     with Session(engine) as session:
         history = session.scalars(select(StatusHistory).order_by(StatusHistory.id)).all()
@@ -358,7 +410,7 @@ def check_invariants(engine: Engine, service: EventsService) -> dict[str, Any]:
     for row in history:
         by_stream[row.deployed_stream_id].append(row)
     for stream_id, rows in by_stream.items():
-        previous = "notTracked"
+        previous = baseline.get(stream_id, "notTracked")
         for row in rows:
             if row.old_status != previous:
                 problems.append(f"stream {stream_id}: history row {row.id} {row.old_status} -> "
@@ -393,7 +445,7 @@ def check_invariants(engine: Engine, service: EventsService) -> dict[str, Any]:
         )
     with service.lock:
         received = list(service.received)
-    accepted = Counter((r.asset, r.start, r.notes) for r in received if r.status == 201)
+    accepted = Counter(r.key() for r in received if r.status == 201)
     lost = [e.id for e in events if e.state == DELIVERED and not accepted[_key(e)]]
     if lost:
         problems.append(f"{len(lost)} delivered events the service never received: {lost[:5]}")
@@ -413,18 +465,23 @@ def check_invariants(engine: Engine, service: EventsService) -> dict[str, Any]:
     }
 
 
-def _key(event: PendingUpdate) -> tuple[str, Any, Any]:
-    return (event.asset_uid, event.message.get("eventStartTime"), event.message.get("notes"))
+def _key(event: PendingUpdate) -> tuple[Any, ...]:
+    message = event.message
+    return (event.asset_uid, message.get("eventName"), message.get("eventStartTime"), message.get("notes"))
 
 
 def _arrival_order(events: Any, received: list[Received]) -> list[str]:
-    """Each asset's events first arrived in queue order."""
-    position = {_key(e): e.id for e in events}
+    """Each asset's events first arrived in queue order. Two streams of one instrument with the
+    same name (telemetered and streamed) that change alike in one round queue identical
+    messages, which no receiver can tell apart: such a message counts at its first place."""
+    position: dict[tuple[Any, ...], int] = {}
+    for event in events:
+        position.setdefault(_key(event), event.id)
     seen: set[tuple[Any, ...]] = set()
     last: dict[str, int] = {}
     problems = []
     for r in received:
-        key = (r.asset, r.start, r.notes)
+        key = r.key()
         if key in seen or key not in position:
             continue
         seen.add(key)
@@ -475,8 +532,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tempfile.TemporaryDirectory() as tmp,
     ):
         folder = Path(tmp)
-        prepare(urls, args.instruments)
-        say(f"fleet of {args.instruments} instruments ({args.instruments * 4} streams) ready")
+        baseline = prepare(urls, args.instruments, folder)
+        say(f"fleet of {args.instruments} instruments ({len(baseline)} streams) ready")
         service = EventsService()
         service.start()
         monitors = Monitors(monitor_env(urls, service.port, folder), folder)
@@ -489,7 +546,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name in ("first", "second"):
                 monitors.start(name)
             say(f"two monitors started; {args.chaos:.0f} s of chaos")
-            chaos = run_chaos(args.chaos, monitors, service, metadata, admin, database, args.seed)
+            chaos = run_chaos(args, monitors, service, metadata, admin, database)
             say(f"chaos over: {chaos.kills} SIGKILLs, {chaos.backends_terminated} backends killed; draining")
             service.set_mode("ok")
             service.redirect = False
@@ -506,7 +563,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             service.stop()
             metadata.dispose()
             admin.dispose()
-        figures = check_invariants(monitor_engine, service)
+        figures = check_invariants(monitor_engine, service, baseline)
         monitor_engine.dispose()
         logs = monitors.log_counts()
         if any(code != 0 for code in codes.values()):
@@ -537,9 +594,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres", default=DEFAULT_POSTGRES, help="server URL (databases are created on it)"
     )
-    parser.add_argument("--chaos", type=float, default=210.0, help="seconds of chaos (default 210)")
-    parser.add_argument("--drain", type=float, default=60.0, help="seconds at most to deliver what is left")
-    parser.add_argument("--instruments", type=int, default=50, help="fleet size (4 streams each)")
+    parser.add_argument("--chaos", type=float, default=200.0, help="seconds of chaos (default 200)")
+    parser.add_argument("--drain", type=float, default=45.0, help="seconds at most to deliver what is left")
+    parser.add_argument("--instruments", type=int, default=2500, help="fleet size (4 streams each)")
+    parser.add_argument("--flip", type=float, default=0.003, help="fraction of the streams moved each time")
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args(argv)
     figures = run(args)

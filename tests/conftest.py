@@ -15,6 +15,7 @@ The monitor schema is always built by the Alembic migrations, never by create_al
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
@@ -39,6 +40,16 @@ AMQP_TEST_URL = os.environ.get("OOISTATUS_TEST_AMQP", "amqp://guest:guest@127.0.
 PG_URL = os.environ.get("OOISTATUS_TEST_POSTGRES", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Without pytest-xdist (an environment installed before it joined the test extra, or
+    ``-p no:xdist``) the ``--numprocesses``/``--dist`` of addopts are accepted and the suite runs
+    in one process."""
+    if not pluginmanager.hasplugin("xdist"):
+        group = parser.getgroup("xdist", "pytest-xdist is not installed: one process")
+        group.addoption("--numprocesses", dest="numprocesses", default=None, help="ignored")
+        group.addoption("--dist", dest="dist", default="no", help="ignored")
 
 
 @dataclass
@@ -212,24 +223,68 @@ def _fingerprint(engine: Engine) -> tuple[object, ...]:
         )
 
 
-_seeded_pg: dict[str, tuple[datetime, tuple[object, ...]]] = {}
+@dataclass
+class _Seed:
+    now: datetime
+    fingerprint: tuple[object, ...]
+    rows: dict[str, bytes]  # each table's rows as COPY text
+
+
+_seeds: dict[str, _Seed] = {}
 
 
 def _seeded_postgres(url: str, now: datetime, settings: Settings) -> Engine:
-    """The "seeded" database holding the demo observatory of ``now``, written again only if changed."""
+    """The "seeded" database holding the demo observatory of ``now``, put back only if changed.
+
+    Changed rows are put back from a COPY of the seed's rows; changed tables or columns (or a
+    seed of another time) mean the tables built and the observatory written again.
+    """
     engine = make_engine(url, settings)
-    known = _seeded_pg.get(url)
-    if known is not None and known[0] == now:
+    seed = _seeds.get(url)
+    if seed is not None and seed.now == now:
         try:
-            if _fingerprint(engine) == known[1]:
+            found = _fingerprint(engine)
+            if found != seed.fingerprint and found[0] == seed.fingerprint[0]:  # rows, not tables
+                _copy_rows_in(engine, seed.rows)
+                found = _fingerprint(engine)
+            if found == seed.fingerprint:
                 return engine
         except DBAPIError:
             pass
-    _seeded_pg.pop(url, None)
+    _seeds.pop(url, None)
     MetadataBase.metadata.drop_all(engine)  # whatever a test left: tables built again, then the seed
     demo.write_observatory(engine, _demo_observatory(now))
-    _seeded_pg[url] = (now, _fingerprint(engine))
+    _seeds[url] = _Seed(now, _fingerprint(engine), _copy_rows_out(engine))
     return engine
+
+
+def _copy_rows_out(engine: Engine) -> dict[str, bytes]:
+    rows = {}
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for table in MetadataBase.metadata.sorted_tables:
+            buffer = io.BytesIO()
+            cursor.copy_expert(f'COPY "{table.name}" TO STDOUT', buffer)
+            rows[table.name] = buffer.getvalue()
+        connection.commit()
+    finally:
+        connection.close()
+    return rows
+
+
+def _copy_rows_in(engine: Engine, rows: dict[str, bytes]) -> None:
+    tables = MetadataBase.metadata.sorted_tables
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        for table in tables:
+            cursor.copy_expert(f'COPY "{table.name}" FROM STDIN', io.BytesIO(rows[table.name]))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def _demo_observatory(now: datetime) -> demo.Observatory:

@@ -149,6 +149,15 @@ def revision_cached(
     return decorate
 
 
+def revision_now() -> tuple[AnswerCache, int]:
+    """This process's answer cache and the data revision of this request, read as
+    ``revision_cached`` reads it: for a view that keeps part of its answer (``cached_body``)."""
+    cache: AnswerCache = current_app.extensions["ooi_status.answers"]
+    current = fresh_read("data revision", _read_revision)
+    cache.seen(current)
+    return cache, current
+
+
 def _read_revision() -> int:
     """The revision, read in this request's monitor session. Ended here: the view reads in
     transactions of its own (later statements see at least what this read saw), and may open

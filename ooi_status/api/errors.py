@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from ooi_status.api.context import current_settings
 from ooi_status.db import database_name, failed_database, first_line, normalize_url
 from ooi_status.sources.base import SourceUnavailable
 
@@ -105,8 +106,6 @@ def database_named(exc: BaseException) -> str:
     named = failed_database(exc)
     if named:
         return named
-    from ooi_status.api.context import current_settings
-
     return database_name("monitor", normalize_url(current_settings().MONITOR_URL))
 
 

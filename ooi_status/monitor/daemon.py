@@ -415,9 +415,10 @@ class Deliverer:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        if self.running:
+        if self.running and not self._stop.is_set():
             return
-        self._stop = threading.Event()  # each thread its own: one abandoned keeps its stop
+        # Each thread its own stop: one still finishing its round after stop() ends after it.
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(self._stop,), name="delivery", daemon=True)
         self._thread.start()
 

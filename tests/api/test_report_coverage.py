@@ -103,3 +103,97 @@ def test_csv(client) -> None:  # type: ignore[no-untyped-def]
 def test_bad_queries(client, query: str, message: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(f"/report/coverage?{query}")
     assert response.status_code == 400 and response.get_json()["message"].startswith(message)
+
+
+# --- kept answers: by data revision and the periods the window reaches --------------------------
+
+
+def _statements(client):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    with client.application.app_context():
+        engine = current_databases().monitor
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+def test_the_answer_is_what_the_report_computes_as_jsonify_wrote_it(client, monitor_db) -> None:  # type: ignore[no-untyped-def]
+    for query in ("", "group=stream&by=deployment", "group=site&start_time=2026-03-15&stop_time=2026-05-01"):
+        response = client.get(f"/report/coverage?{query}")
+        body = response.get_json()
+        rows = _computed(monitor_db, body)
+        assert body["rows"] == rows and rows
+        name = "site" if body["group"] == "site" else "refdes"
+        order = [(r[name], r.get("method", ""), r.get("stream", ""), r[body["by"]]) for r in rows]
+        assert order == sorted(order)  # Python's order (code points), whatever the database's collation
+        assert list(body) == ["group", "by", "start_time", "stop_time", "rows"]
+        assert response.mimetype == "application/json" and response.data.endswith(b"]}\n")
+        assert b", " not in response.data[:200]  # compact, as jsonify
+
+
+def test_a_repeated_request_reads_the_revision_and_one_index_probe_only(client) -> None:  # type: ignore[no-untyped-def]
+    statements = _statements(client)
+    for query in ("", "format=csv&group=stream", "by=deployment&group=site"):
+        first = client.get(f"/report/coverage?{query}")
+        statements.clear()
+        again = client.get(f"/report/coverage?{query}")
+        assert again.data == first.data
+        assert len(statements) == 2, statements
+        assert "data_revision" in statements[0] and "max(coverage.period_start)" in statements[1]
+
+
+def test_a_later_stop_reaching_no_new_period_answers_the_kept_rows_and_one_that_does_does_not(client) -> None:  # type: ignore[no-untyped-def]
+    statements = _statements(client)
+    march = _get(client, "start_time=2026-02-10&stop_time=2026-03-15")
+    statements.clear()
+    later = _get(client, "start_time=2026-02-10&stop_time=2026-03-31T23:59:59")
+    assert len(statements) == 2
+    assert later["rows"] == march["rows"] and later["stop_time"] == "2026-03-31 23:59:59"
+    april = _get(client, "start_time=2026-02-10&stop_time=2026-04-01T00:00:01")
+    assert {r["month"] for r in april["rows"]} == {"2026-02", "2026-03", "2026-04"}
+    assert {r["month"] for r in march["rows"]} == {"2026-02", "2026-03"}
+
+
+def test_coverage_written_by_the_upkeep_is_answered_at_once(  # type: ignore[no-untyped-def]
+    client, api_settings, metadata_db, monitor_db, now
+) -> None:
+    """The upkeep moves the data revision with its commit: no kept answer outlives it."""
+    from sqlalchemy import update
+
+    from ooi_status.db import Databases
+    from ooi_status.reports.coverage_upkeep import CoverageSources, run_upkeep
+    from ooi_status.sources import deployment_source, stream_source
+
+    before = _get(client, "group=stream")
+    c = Coverage.__table__.c
+    with monitor_db.engine.begin() as conn:  # a write that is not the upkeep's: the revision stays
+        conn.execute(update(Coverage.__table__).where(c.kind == "month").values(present=c.present + 1))
+    assert _get(client, "group=stream") == before
+    databases = Databases(api_settings)
+    streams = stream_source(api_settings, databases)
+    try:
+        sources = CoverageSources(streams, deployment_source(databases))
+        report = run_upkeep(databases.monitor_session, sources, now, api_settings, float("inf"), True)
+    finally:
+        streams.close()
+        databases.dispose()
+    assert report.streams > 0
+    after = _get(client, "group=stream")
+    assert after != before and after["rows"] == _computed(monitor_db, after)
+    statements = _statements(client)
+    assert _get(client, "group=stream") == after and len(statements) == 2
+
+
+def _computed(monitor_db, body: dict) -> list:  # type: ignore[no-untyped-def]
+    """The rows coverage_report computes now for an answer's query."""
+    from sqlalchemy.orm import Session
+
+    from ooi_status.reports.coverage_report import coverage_report
+    from ooi_status.times import parse_iso_timestamp
+
+    start = None if body["start_time"] is None else parse_iso_timestamp(body["start_time"])
+    with Session(monitor_db.engine) as session:
+        return coverage_report(
+            session, body["group"], body["by"], start, parse_iso_timestamp(body["stop_time"])
+        )

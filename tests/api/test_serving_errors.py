@@ -2,6 +2,8 @@
 
 - a connection that dies after a request's last query (its PostgreSQL backend terminated) makes
   closing the session at teardown fail: that is logged, the answer stays what it was;
+- under run_gunicorn.sh, with the monitor database's backends terminated over and over while
+  1,000 requests run, every answer is JSON (the data or a 503);
 - under run_gunicorn.sh, a chunked body over the limit is a 413 and a malformed one a 400, both
   in the API's JSON error shape, and a well-formed chunked body is read whole.
 """
@@ -12,8 +14,10 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -89,6 +93,63 @@ def served(serving_databases, tmp_path: Path) -> Iterator[tuple[str, str]]:  # n
         yield server.base, key
     finally:
         stop(server.process)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_backends_terminated_during_requests_give_only_json_answers(served, serving_databases):  # noqa: F811
+    """Every backend of the monitor database is terminated over and over while clients read and
+    write: whatever the moment of the kill (before, during or after a request's last query), the
+    answer is JSON: the data, or a 503 naming the outage; never gunicorn's HTML 500."""
+    base, key = served
+    admin = create_engine(serving_databases["admin"], isolation_level="AUTOCOMMIT")
+    stop_killing = threading.Event()
+    kills = 0
+
+    def kill_backends() -> None:
+        nonlocal kills
+        with admin.connect() as conn:
+            while not stop_killing.is_set():
+                kills += conn.scalar(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": serving_databases["monitor_name"]},
+                )
+                time.sleep(0.005)
+
+    ident = requests.get(f"{base}/stream", timeout=10).json()["status"][0]["id"]
+    paths = ["/stream", f"/stream/{ident}", f"/stream/{ident}/history", "/instrument", "/expected"]
+
+    def call(i: int) -> requests.Response:
+        if i % 5 == 4:
+            return requests.patch(
+                f"{base}/deployed/{ident}",
+                json={"warn_interval": 100 + i % 400},
+                headers={"X-API-Key": key},
+                timeout=30,
+            )
+        return requests.get(base + paths[i % len(paths)], timeout=30)
+
+    killer = threading.Thread(target=kill_backends)
+    killer.start()
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(call, range(1000)))
+    finally:
+        stop_killing.set()
+        killer.join(30)
+        admin.dispose()
+    assert kills > 0
+    for answer in answers:
+        assert answer.headers["Content-Type"].startswith("application/json"), (
+            answer.status_code,
+            answer.text[:200],
+        )
+        assert answer.status_code in (200, 503), (answer.status_code, answer.text[:200])
+        answer.json()
+    assert sum(answer.status_code == 200 for answer in answers) > 0
 
 
 def raw_request(base: str, head: str, body: bytes) -> tuple[int, str, bytes]:

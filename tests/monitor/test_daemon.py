@@ -392,3 +392,29 @@ def test_a_slow_events_service_never_holds_up_check_rounds(demo_settings, events
         loop.join(60)
     assert outcome == [0]
     assert not daemon.deliverer.running
+
+
+def test_a_delivery_round_outliving_its_stop_does_not_end_deliveries(settings):
+    """A reload stops the delivery thread and starts it again; one still in a hung round when
+    the reload gives up waiting must not leave the monitor without deliveries."""
+    daemon = Daemon(settings.replace(NOTIFY_INTERVAL=1, NOTIFY_OFFSET=0))
+    release, rounds = threading.Event(), []
+
+    def deliver() -> bool:
+        rounds.append(threading.current_thread().ident)
+        release.wait(30)
+        return True
+
+    daemon.monitor.deliver = deliver  # type: ignore[method-assign]  # the thread is the subject here
+    try:
+        daemon.deliverer.start()
+        assert wait_for(lambda: len(rounds) == 1)
+        assert not daemon.deliverer.stop(0.1)  # still in its round
+        daemon.deliverer.start()
+        release.set()
+        assert wait_for(lambda: len(set(rounds)) == 2)  # a second thread delivers
+        assert daemon.deliverer.stop(30)
+    finally:
+        release.set()
+        daemon.deliverer.stop(30)
+        daemon.monitor.close()

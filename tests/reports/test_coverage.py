@@ -90,6 +90,28 @@ def test_slicing_bins_per_window_changes_no_span(case: tuple[list[Bin], list[Dep
     )
 
 
+_SECONDS_VALUES = st.one_of(st.none(), st.floats(0, 4e7, allow_nan=False), st.integers(0, 40_000_000))
+
+
+@given(
+    st.lists(st.tuples(*[_SECONDS_VALUES] * 6), min_size=1, max_size=20),
+    st.sampled_from(["month", "deployment"]),
+)
+@settings(max_examples=200, deadline=None)
+def test_report_rows_round_and_divide_as_present_percent_does(seconds: list[tuple], by: str) -> None:
+    """The report's one-pass rows: each category rounded to the millisecond, present_percent of those."""
+    from ooi_status.coverage import SECONDS
+    from ooi_status.reports.coverage_report import _rows
+
+    result = [("R-N-S", "7" if by == "deployment" else "2026-01", "a", "b", *values) for values in seconds]
+    for row, values in zip(_rows(by, ["refdes"], result), seconds, strict=True):
+        expected = {c: round(float(v or 0.0), 3) for c, v in zip(SECONDS, values, strict=True)}
+        assert list(row) == ["refdes", by, "start", "stop", *SECONDS, "present_percent"]
+        assert {c: row[c] for c in SECONDS} == expected
+        assert row["present_percent"] == present_percent(expected)
+        assert row[by] == (7 if by == "deployment" else "2026-01")
+
+
 # --- the database: coverage equals /available ------------------------------------------------
 
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from api.factories import deployed, expected, history
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from ooi_status.model.monitor import Silence
@@ -161,3 +163,45 @@ def test_unknown_group_is_refused(monitor_db, now: datetime) -> None:  # type: i
 )
 def test_uptime_percent(seconds: dict[str, float], percent: float | None) -> None:
     assert uptime_percent(seconds) == percent
+
+
+# --- without silences: the plain statement ------------------------------------------------------
+
+STATES4 = (OP, DEG, FAIL, NT)
+REFDES = (ADCP, CTD, LATE)
+
+
+@st.composite
+def fleet_histories(draw: st.DrawFn) -> list[tuple[str, int, str, list[tuple[str, str, float]]]]:
+    """Streams (refdes, expected stream, current status, changes at hours from now), changes in
+    any order of time, ties included."""
+    streams = []
+    for n in range(draw(st.integers(1, 5))):
+        hours = draw(st.lists(st.integers(-30, 2).map(float) | st.floats(-30, 2), max_size=8))
+        statuses = draw(st.lists(st.sampled_from(STATES4), min_size=len(hours) * 2, max_size=len(hours) * 2))
+        changes = [(statuses[2 * i], statuses[2 * i + 1], h) for i, h in enumerate(hours)]
+        streams.append((draw(st.sampled_from(REFDES)), n, draw(st.sampled_from(STATES4)), changes))
+    return streams
+
+
+def test_without_silences_the_plain_statement_equals_the_general_one(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """When no silence overlaps the window the report runs the plain statement (one pass); it
+    answers exactly what the general one (silence edges and all) answers, for any history."""
+
+    @given(fleet_histories(), st.floats(-26, 1), st.floats(0.5, 26))
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def same(streams, start_hours: float, length: float) -> None:  # type: ignore[no-untyped-def]
+        with Session(monitor_db.engine) as session:
+            names = [expected(session, f"stream_{n}") for n in range(5)]
+            for refdes, n, status, changes in streams:
+                stream = deployed(session, refdes, names[n], status)
+                history(session, stream, _changes(now, *changes))
+            start, stop = _at(now, start_hours), _at(now, start_hours + length)
+            for group in ("stream", "instrument", "site"):
+                plain = uptime(session, start, stop, group, silences=False)
+                general = uptime(session, start, stop, group, silences=True)
+                assert plain == general
+                assert uptime(session, start, stop, group) == plain  # no silence: the plain one
+            session.rollback()
+
+    same()

@@ -10,6 +10,7 @@ import re
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from ooi_status.api.answers import IDENTITY, cached_body, revision_now
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
 from ooi_status.api.reports import FORMATS, choice, coverage_window, csv_text, report_window
@@ -61,27 +62,45 @@ COVERAGE_KEYS = {
 @bp.get("/report/coverage")
 @require_read
 def coverage() -> Response:
+    """The rows are kept by data revision (the monitor's coverage upkeep moves it with every
+    commit) and by what of the window they depend on: ``start``, and the latest period start
+    before ``stop`` (the rows are the periods starting before stop). A request while neither
+    moved answers the kept rows in the answer of its own window."""
     now = (current_app.config.get("CLOCK") or utcnow)()
     group = choice(request.args, "group", coverage_report.GROUPS, "instrument")
     by = choice(request.args, "by", coverage_report.BY, "month")
     fmt = choice(request.args, "format", FORMATS, "json")
     start, stop = coverage_window(request.args, now, by)
-    rows = coverage_report.coverage_report(monitor_session(), group, by, start, stop)
+    cache, current = revision_now()
+    session = monitor_session()
+    key = ("report.coverage", group, by, fmt, start, coverage_report.last_period_start(session, by, stop))
+
+    def build() -> bytes:
+        rows = coverage_report.coverage_report(session, group, by, start, stop)
+        if fmt == "csv":
+            header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
+            return csv_text(header, rows).encode()
+        return current_app.json.dumps(rows, separators=_COMPACT).encode()
+
+    body = cached_body(cache, current, key, IDENTITY, build)
     if fmt == "csv":
-        header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
-        return _csv(csv_text(header, rows), f"coverage-{group}-{by}")
-    return jsonify(
-        {
-            "group": group,
-            "by": by,
-            "start_time": None if start is None else format_timestamp(start),
-            "stop_time": format_timestamp(stop),
-            "rows": rows,
-        }
-    )
+        return _csv(body, f"coverage-{group}-{by}")
+    # As jsonify({... "rows": rows}) writes it (compact, a newline at the end), the rows as kept.
+    head = {
+        "group": group,
+        "by": by,
+        "start_time": None if start is None else format_timestamp(start),
+        "stop_time": format_timestamp(stop),
+    }
+    text = current_app.json.dumps(head, separators=_COMPACT)
+    answer = b"".join((text[:-1].encode(), b',"rows":', body, b"}\n"))
+    return current_app.response_class(answer, mimetype="application/json")
 
 
-def _csv(body: str, name: str) -> Response:
+_COMPACT = (",", ":")
+
+
+def _csv(body: str | bytes, name: str) -> Response:
     response = Response(body, content_type="text/csv; charset=utf-8")
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
     response.headers["Content-Disposition"] = f'attachment; filename="{safe}.csv"'
