@@ -8,6 +8,7 @@ connections with its parent.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
@@ -158,19 +159,27 @@ class Databases:
         self.sqlite_busy_timeout = sqlite_busy_timeout
         self._pid = os.getpid()
         self._engines: dict[str, Engine] = {}
+        # Threads of one process (the monitor's check and delivery threads) share the engines:
+        # one of them makes each.
+        self._making = threading.Lock()
 
     def _engine(self, name: str, url: str) -> Engine:
         if os.getpid() != self._pid:
-            # Forked: the parent's pooled connections belong to the parent.
+            # Forked: the parent's pooled connections belong to the parent, and so may the lock.
+            self._making = threading.Lock()
             for engine in self._engines.values():
                 engine.dispose(close=False)
             self._engines.clear()
             self._pid = os.getpid()
-        if name not in self._engines:
-            engine = make_engine(url, self.settings, sqlite_busy_timeout=self.sqlite_busy_timeout)
-            _name_failures(engine, database_name(name, engine.url))
-            self._engines[name] = engine
-        return self._engines[name]
+        found = self._engines.get(name)
+        if found is not None:
+            return found
+        with self._making:
+            if name not in self._engines:
+                engine = make_engine(url, self.settings, sqlite_busy_timeout=self.sqlite_busy_timeout)
+                _name_failures(engine, database_name(name, engine.url))
+                self._engines[name] = engine
+            return self._engines[name]
 
     @property
     def monitor(self) -> Engine:
