@@ -68,7 +68,8 @@ def test_advisory_lock_is_released_when_its_holder_dies(pg_databases):
         admin = create_engine(url)
         with admin.connect() as conn:  # the holder's connection dies (server restart, kill)
             pid = first.conn.connection.dbapi_connection.get_backend_pid()
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # With a timeout, PostgreSQL answers once the backend has ended and its lock is free.
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
         admin.dispose()
         assert not first.acquire()  # it notices the loss instead of believing it still leads
         assert second.acquire()

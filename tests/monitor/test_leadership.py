@@ -41,7 +41,8 @@ def terminate_lock_backend(leadership: Leadership, url: str) -> None:
     admin = create_engine(url)
     try:
         with admin.begin() as conn:
-            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            # With a timeout, PostgreSQL answers once the backend has ended and its locks are free.
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid}).scalar()
     finally:
         admin.dispose()
 
