@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
+from ooi_status.api.arguments import Arguments, choice, single, timestamp
 from ooi_status.api.context import MetadataSources
 from ooi_status.api.errors import BadRequest, NotFound
 from ooi_status.availability.engine import (
@@ -32,17 +32,10 @@ from ooi_status.availability.engine import (
 )
 from ooi_status.config import Settings
 from ooi_status.sources.base import DeploymentRow, StreamRow, split_refdes
-from ooi_status.times import datetime_to_ntp, parse_iso_timestamp, unix_ms_to_ntp
+from ooi_status.times import datetime_to_ntp, unix_ms_to_ntp
 
 FORMATS = ("json", "csv", "tsv", "svg")
-PARAMETERS = ("method", "stream", "start_time", "stop_time", "format")
 REFDES_EXAMPLE = "CE02SHBP-LJ01D-06-CTDBPN106"
-
-
-class Arguments(Protocol):
-    """The request's query arguments (werkzeug's MultiDict)."""
-
-    def getlist(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,34 +58,9 @@ def parse_query(refdes: str, args: Arguments) -> AvailabilityQuery:
             f"refdes: {refdes!r} is not a reference designator SUBSITE-NODE-SENSOR "
             f"(three parts of at most 16 characters, e.g. {REFDES_EXAMPLE})"
         )
-    values = {name: _single(args, name) for name in PARAMETERS}
-    start, stop = _time(values, "start_time"), _time(values, "stop_time")
-    fmt = (values["format"] or "json").lower()
-    if fmt not in FORMATS:
-        raise BadRequest(f"format: {values['format']!r} is not one of {', '.join(FORMATS)}")
-    return AvailabilityQuery(refdes, values["method"], values["stream"], start, stop, fmt)
-
-
-def _single(args: Arguments, name: str) -> str | None:
-    given = [value for value in args.getlist(name) if value != ""]
-    if any("\x00" in value for value in given):
-        raise BadRequest(f"{name}: NUL bytes are not allowed")
-    if len(given) > 1:
-        raise BadRequest(f"{name}: given {len(given)} times; give it at most once")
-    return given[0] if given else None
-
-
-def _time(values: dict[str, str | None], name: str) -> datetime | None:
-    text = values[name]
-    if text is None:
-        return None
-    try:
-        return parse_iso_timestamp(text)
-    except ValueError:
-        raise BadRequest(
-            f"{name}: {text!r} is not an ISO 8601 date or date-time in UTC "
-            "(e.g. 2016-01-01, 2016-01-01T12:00:00 or 2016-01-01T12:00:00Z)"
-        ) from None
+    method, stream = single(args, "method"), single(args, "stream")
+    start, stop = timestamp(args, "start_time"), timestamp(args, "stop_time")
+    return AvailabilityQuery(refdes, method, stream, start, stop, choice(args, "format", FORMATS, "json"))
 
 
 def select_streams(

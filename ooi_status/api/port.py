@@ -12,25 +12,21 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ooi_status.api.arguments import Arguments, choice, timestamp
 from ooi_status.api.errors import BadRequest, NotFound
 from ooi_status.exports import csv_row
 from ooi_status.model.monitor import PortAgent, ReferenceDesignator
 from ooi_status.port_store import SeriesPoint
-from ooi_status.times import format_timestamp, parse_iso_timestamp
+from ooi_status.times import format_timestamp
 
 FORMATS = ("json", "csv")
-PARAMETERS = ("start_time", "stop_time", "format")
 DEFAULT_SPAN = timedelta(days=1)
 CSV_HEADER = ("time", "bytes", "seconds", "bytes_per_second")
-
-
-class Arguments(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,37 +36,15 @@ class PortQuery:
     format: str
 
 
-def _single(args: Arguments, name: str) -> str | None:
-    given = [value for value in args.getlist(name) if value != ""]
-    if len(given) > 1:
-        raise BadRequest(f"{name}: given {len(given)} times; give it at most once")
-    return given[0] if given else None
-
-
-def _time(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_iso_timestamp(text)
-    except ValueError:
-        raise BadRequest(
-            f"{name}: {text!r} is not an ISO 8601 date or date-time in UTC (e.g. 2026-12-01T12:00:00Z)"
-        ) from None
-
-
 def parse_query(args: Arguments, now: datetime) -> PortQuery:
-    values = {name: _single(args, name) for name in PARAMETERS}
-    stop = _time(values["stop_time"], "stop_time") or now
-    start = _time(values["start_time"], "start_time") or stop - DEFAULT_SPAN
+    stop = timestamp(args, "stop_time") or now
+    start = timestamp(args, "start_time") or stop - DEFAULT_SPAN
     if start >= stop:
         raise BadRequest(
             f"start_time/stop_time: the window is empty: start_time {format_timestamp(start)} "
             f"is not before stop_time {format_timestamp(stop)}"
         )
-    fmt = (values["format"] or "json").lower()
-    if fmt not in FORMATS:
-        raise BadRequest(f"format: {values['format']!r} is not one of {', '.join(FORMATS)}")
-    return PortQuery(start, stop, fmt)
+    return PortQuery(start, stop, choice(args, "format", FORMATS, "json"))
 
 
 def known_refdes(session: Session, refdes: str) -> str:

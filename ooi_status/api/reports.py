@@ -17,11 +17,11 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from ooi_status.api.arguments import Arguments, choice, single, timestamp
 from ooi_status.api.errors import BadRequest
 from ooi_status.exports import csv_row
-from ooi_status.times import parse_iso_timestamp
 
 WINDOWS = {"1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_WINDOW = "7d"
@@ -30,47 +30,10 @@ DEFAULT_MONTHS = 12
 FORMATS = ("json", "csv")
 
 
-class Arguments(Protocol):
-    def getlist(self, key: str) -> list[str]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class Span:
     start: datetime
     stop: datetime
-
-
-def single(args: Arguments, name: str) -> str | None:
-    """One query value; None when absent or empty; a 400 when given more than once or with a NUL."""
-    given = [value for value in args.getlist(name) if value != ""]
-    if any("\x00" in value for value in given):
-        raise BadRequest(f"{name}: NUL bytes are not allowed")
-    if len(given) > 1:
-        raise BadRequest(f"{name}: given {len(given)} times; give it at most once")
-    return given[0] if given else None
-
-
-def choice(args: Arguments, name: str, allowed: Sequence[str], default: str) -> str:
-    """A case-insensitive enumeration, answered in its canonical (lower-case) spelling."""
-    value = single(args, name)
-    if value is None:
-        return default
-    if value.lower() not in allowed:
-        raise BadRequest(f"{name}: {value!r} is not one of {', '.join(allowed)}")
-    return value.lower()
-
-
-def timestamp(args: Arguments, name: str) -> datetime | None:
-    text = single(args, name)
-    if text is None:
-        return None
-    try:
-        return parse_iso_timestamp(text)
-    except ValueError:
-        raise BadRequest(
-            f"{name}: {text!r} is not an ISO 8601 date or date-time in UTC "
-            "(e.g. 2016-01-01, 2016-01-01T12:00:00 or 2016-01-01T12:00:00Z)"
-        ) from None
 
 
 def report_window(args: Arguments, now: datetime) -> Span:

@@ -11,9 +11,10 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ooi_status.api.answers import IDENTITY, cached_body, revision_now
+from ooi_status.api.arguments import choice
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
-from ooi_status.api.reports import FORMATS, choice, coverage_window, csv_text, report_window
+from ooi_status.api.reports import FORMATS, coverage_window, csv_text, report_window
 from ooi_status.coverage import SECONDS
 from ooi_status.reports import coverage_report
 from ooi_status.reports.uptime import GROUPS, STATES, uptime
