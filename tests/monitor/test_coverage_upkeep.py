@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 
 from ooi_status.model.monitor import Coverage, CoverageStream
-from ooi_status.monitor import cli
 from ooi_status.monitor.build_coverage import ProgressBar, build_coverage
 from ooi_status.monitor.daemon import Daemon, Monitor
 
@@ -22,21 +21,6 @@ def counts(engine) -> tuple[int, int]:  # type: ignore[no-untyped-def]
             conn.execute(select(func.count()).select_from(Coverage)).scalar_one(),
             conn.execute(select(func.count()).select_from(CoverageStream)).scalar_one(),
         )
-
-
-@pytest.fixture
-def run(db_settings, monkeypatch, capsys):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("OOISTATUS_MONITOR_URL", db_settings.MONITOR_URL)
-    monkeypatch.setenv("OOISTATUS_METADATA_URL", db_settings.METADATA_URL)
-    monkeypatch.setenv("OOISTATUS_DATA_DIR", db_settings.DATA_DIR)
-    monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
-
-    def run_command(*args: str) -> tuple[int, str, str]:
-        status = cli.main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run_command
 
 
 def test_build_coverage_computes_every_stream_with_a_progress_bar(run, metadata_db, monitor_db) -> None:  # type: ignore[no-untyped-def]

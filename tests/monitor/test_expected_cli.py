@@ -18,22 +18,6 @@ from ooi_status.monitor import cli
 HEADER = "name,method,expected_rate,warn_interval,fail_interval\n"
 
 
-@pytest.fixture
-def run(db_settings, monkeypatch, capsys):
-    """Run the command against this test's monitor database: (status, stdout, stderr)."""
-    monkeypatch.setenv("OOISTATUS_MONITOR_URL", db_settings.MONITOR_URL)
-    monkeypatch.setenv("OOISTATUS_METADATA_URL", db_settings.METADATA_URL)
-    monkeypatch.setenv("OOISTATUS_DATA_DIR", db_settings.DATA_DIR)
-    monkeypatch.delenv("OOISTATUS_SETTINGS", raising=False)
-
-    def run_command(*args: str) -> tuple[int, str, str]:
-        status = cli.main(list(args))
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    return run_command
-
-
 def rows(engine) -> list[tuple[str, str, float, int, int]]:
     with Session(engine) as session:
         found = session.scalars(select(ExpectedStream).order_by(ExpectedStream.name, ExpectedStream.method))
