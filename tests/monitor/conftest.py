@@ -1,14 +1,18 @@
-"""Fixtures of the monitor tests: ``events_server``, a fake events service on loopback."""
+"""Fixtures of the monitor tests: a fake events service and SMTP server on loopback, the demo
+observatory's settings, the monitor command."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session
 
 from monitor.fake_events import FakeEventsServer
 from monitor.fake_smtp import FakeSmtpServer
+from ooi_status import demo
 from ooi_status.monitor import cli
+from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 
 
 @pytest.fixture
@@ -39,3 +43,13 @@ def run(db_settings, monkeypatch, capsys):
         return status, out, err
 
     return run_command
+
+
+@pytest.fixture
+def demo_settings(db_settings, metadata_db, monitor_db, events_server):
+    """The demo observatory's databases with its expected intervals loaded; events to the fake service."""
+    with Session(monitor_db.engine) as session, session.begin():
+        upsert_expected(
+            session, read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
+        )
+    return events_server.settings_for(db_settings)

@@ -18,10 +18,8 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ooi_status import demo
 from ooi_status.model.monitor import DeployedStream, MonitorHeartbeat, PendingUpdate
 from ooi_status.monitor.daemon import Daemon, Monitor, next_slot, run_once
-from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.monitor.leader import AdvisoryLock, FileLeaderLock
 from ooi_status.times import utcnow
 
@@ -86,15 +84,6 @@ def test_advisory_lock_on_an_unreachable_server_is_not_taken():
 
 
 # --- the steps: a round survives its dependencies going away ------------------------------------
-
-
-@pytest.fixture
-def demo_settings(db_settings, metadata_db, monitor_db, events_server):
-    with Session(monitor_db.engine) as session, session.begin():
-        upsert_expected(
-            session, read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
-        )
-    return events_server.settings_for(db_settings)
 
 
 def heartbeats(engine) -> dict[str, MonitorHeartbeat]:

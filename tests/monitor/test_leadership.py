@@ -17,20 +17,9 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from ooi_status import demo
 from ooi_status.model.monitor import EVENTS_SINK, PENDING, MonitorLeader, PendingUpdate, StatusHistory
 from ooi_status.monitor.daemon import Daemon, Monitor
-from ooi_status.monitor.expected import read_expected_csv, upsert_expected
 from ooi_status.monitor.leader import AdvisoryLock, FileLeaderLock, Leadership, make_leadership
-
-
-@pytest.fixture
-def demo_settings(db_settings, metadata_db, monitor_db, events_server):
-    with Session(monitor_db.engine) as session, session.begin():
-        upsert_expected(
-            session, read_expected_csv(demo.EXPECTED_CSV) + read_expected_csv(demo.DEMO_EXPECTED_CSV)
-        )
-    return events_server.settings_for(db_settings)
 
 
 def terminate_lock_backend(leadership: Leadership, url: str) -> None:

@@ -200,6 +200,15 @@ const OOI = (() => {
     return seconds ? `${text}:${pad(d.getUTCSeconds())}` : text;
   }
 
+  /** "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (UTC) → ms; null when empty; NaN when unreadable. */
+  function fromInput(value) {
+    const text = value.trim();
+    if (!text) return null;
+    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?Z?$/.exec(text);
+    if (!m) return NaN;
+    return Date.UTC(+m[1], m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0));
+  }
+
   /** ISO text for query strings ("2016-01-01T12:00:00Z"). */
   function isoTime(ms) {
     return new Date(Math.round(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
@@ -342,7 +351,7 @@ const OOI = (() => {
 
   return {
     config, STATUS_ORDER, SEVERITY, ApiError, escapeHtml, apiKey, setApiKey, askForKey, ensureKey,
-    request, showError, errorText, parseTime, formatTime, isoTime, duration, ago, statusLabel, badge,
+    request, showError, errorText, parseTime, fromInput, formatTime, isoTime, duration, ago, statusLabel, badge,
     rollup, timeCell, setTitle, marks, siteOf, nodeOf,
   };
 })();

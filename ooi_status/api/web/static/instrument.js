@@ -7,7 +7,7 @@
 
 (() => {
   const {
-    config, escapeHtml, request, showError, parseTime, formatTime, isoTime, duration, ago, badge, rollup,
+    config, escapeHtml, request, showError, parseTime, fromInput, formatTime, isoTime, duration, ago, badge, rollup,
     statusLabel, timeCell, ensureKey, STATUS_ORDER, marks,
   } = OOI;
   const refdes = config.refdes;
@@ -277,15 +277,6 @@
 
   function inputText(ms) {
     return ms == null ? "" : formatTime(ms);
-  }
-
-  /** "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (UTC) → ms; null when empty; NaN when unreadable. */
-  function fromInput(value) {
-    const text = value.trim();
-    if (!text) return null;
-    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?Z?$/.exec(text);
-    if (!m) return NaN;
-    return Date.UTC(+m[1], m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0));
   }
 
   let availabilityRequest = 0;

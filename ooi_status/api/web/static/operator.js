@@ -5,7 +5,7 @@
 "use strict";
 
 (() => {
-  const { escapeHtml, request, showError, parseTime, formatTime, isoTime, duration, ensureKey, statusLabel, siteOf, nodeOf } = OOI;
+  const { escapeHtml, request, showError, parseTime, fromInput, formatTime, isoTime, duration, ensureKey, statusLabel, siteOf, nodeOf } = OOI;
   const view = window.InstrumentView;
   const refdes = view.refdes;
   const $ = (id) => document.getElementById(id);
@@ -17,15 +17,6 @@
   let current = null;  // the stream a dialog is about
 
   // --- shared -------------------------------------------------------------------------------
-
-  /** "YYYY-MM-DD" or "YYYY-MM-DD HH:MM[:SS]" (UTC) → ms; null when empty; NaN when unreadable. */
-  function fromInput(value) {
-    const text = value.trim();
-    if (!text) return null;
-    const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?Z?$/.exec(text);
-    if (!m) return NaN;
-    return Date.UTC(+m[1], m[2] - 1, +m[3], +(m[4] || 0), +(m[5] || 0), +(m[6] || 0));
-  }
 
   function streamName(stream) {
     const e = stream.expected_stream || {};
