@@ -7,6 +7,7 @@ old round then reaches its commit. Without a fence both rounds record the same c
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -189,7 +190,9 @@ def test_the_daemon_steps_down_when_a_round_finds_it_overtaken(demo_settings, mo
         assert other.acquire()
         assert wait_for(lambda: "stepping down" in caplog.text), caplog.text
         assert wait_for(lambda: "standby" in caplog.text), caplog.text
-        assert "round rolled back: another monitor took the lead" in caplog.text
+        # Whichever round commits first after the loss is rolled back: the check round or the
+        # delivery thread's claim, as the threads happen to run.
+        assert re.search(r"(check|notification|deliver) round rolled back: ", caplog.text), caplog.text
         assert daemon.leadership.epoch is None and not daemon.deliverer.running
     finally:
         daemon.stop.set()
