@@ -281,6 +281,11 @@ def _finish(values: dict[str, Any], source: str, origins: dict[str, str]) -> Set
     for name in _POSITIVE:
         if values[name] <= 0:
             raise SettingsError(f"{where(name)}: setting {name} must be greater than 0, got {values[name]!r}")
+    if not 0 <= values["NOTIFY_HOLD"] <= values["FLAP_WINDOW"]:
+        raise SettingsError(
+            f"{where('NOTIFY_HOLD')}: setting NOTIFY_HOLD must be from 0 to FLAP_WINDOW "
+            f"({values['FLAP_WINDOW']!r}) seconds, got {values['NOTIFY_HOLD']!r}"
+        )
     if not 0 <= values["DIGEST_HOUR"] <= 23:
         raise SettingsError(
             f"{where('DIGEST_HOUR')}: setting DIGEST_HOUR must be an hour from 0 to 23, "

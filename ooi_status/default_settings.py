@@ -79,6 +79,9 @@ NOTIFY_GROUP_MIN = 3
 FLAP_CHANGES = 4
 # Seconds of the flapping window; a flapping stream is notified again once stable this long.
 FLAP_WINDOW = 3600
+# Seconds a stream's new status must hold before an immediate message tells it (0: tell at
+# once). A change undone within the hold is never told; at most FLAP_WINDOW.
+NOTIFY_HOLD = 0
 # Hour of the day (UTC, 0-23) at which the daily digest is sent.
 DIGEST_HOUR = 7
 # SMTP server that sends the e-mail messages.

@@ -83,6 +83,11 @@ def test_bad_environment_values_name_the_variable(name, text):
         ("CASSANDRA_CONSISTENCY = 'SOME'\n", "CASSANDRA_CONSISTENCY: unknown level 'SOME'; one of"),
         ("CASSANDRA_CONSISTENCY = 'LOCAL ONE'\n", "unknown level 'LOCAL ONE'"),
         ("WEBHOOK_URLS = ['http://a', 2]\n", "WEBHOOK_URLS must be a list of strings"),
+        ("NOTIFY_HOLD = -1\n", "NOTIFY_HOLD must be from 0 to FLAP_WINDOW (3600) seconds, got -1"),
+        (
+            "NOTIFY_HOLD = 601\nFLAP_WINDOW = 600\n",
+            "NOTIFY_HOLD must be from 0 to FLAP_WINDOW (600) seconds, got 601",
+        ),
         ("CHECK_INTERVAL = = 3\n", "line 1: syntax error"),
         ("import nosuchmodule_xyz\n", "failed to run: ModuleNotFoundError"),
     ],

@@ -9,7 +9,8 @@ watermark; the outbox then delivers the messages at least once.
 
 What a round's items are (ooi_status.notify.messages turns them into text):
 - each stream's net change since the watermark (first old status → last new status), unless
-  the stream is flapping or was silenced when it changed;
+  the stream is flapping or was silenced when it changed; with NOTIFY_HOLD, the change of its
+  held status (ooi_status.notify.hold): a status is told once it has held that long;
 - a stream that stops flapping (stable for FLAP_WINDOW): where it settled;
 - a stream still failed or degraded when a silence over it ended (and no other silence
   covers it): its status now.
@@ -25,7 +26,7 @@ subscription in the same transaction: once a day, whatever the restarts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ from ooi_status.model.monitor import (
 from ooi_status.monitor.digest_facts import digest_facts
 from ooi_status.notify.digest import digest_due, digest_message
 from ooi_status.notify.flapping import is_flapping
+from ooi_status.notify.hold import held_status
 from ooi_status.notify.messages import CHANGE, SETTLED, STILL, Audience, Item, Layout, Message, round_message
 from ooi_status.notify.subscriptions import audiences, queue_message
 from ooi_status.port_store import port_summaries
@@ -90,17 +92,13 @@ def plan_round(session: Session, now: datetime, settings: Settings) -> RoundPlan
     plan = RoundPlan(start, now)
     if start >= now:
         return plan
-    history = session.execute(
-        select(_H.deployed_stream_id, _H.old_status, _H.new_status, _H.changed_at, _H.elapsed)
-        .where(_H.changed_at > start, _H.changed_at <= now)
-        .order_by(_H.id)
-    ).all()
+    hold = timedelta(seconds=settings.NOTIFY_HOLD)
+    history = _history(session, start, now, hold)
     flapping_now = set(session.scalars(select(_DS.id).where(_DS.flapping_since.is_not(None))))
-    candidates = {row.deployed_stream_id for row in history} | flapping_now
-    streams = _streams(session, candidates)
+    streams = _streams(session, set(history) | flapping_now)
     flapping = _flapping(session, streams, now, settings, plan)
-    rules = load_silences(session, start, now + timedelta(microseconds=1))
-    plan.items = _changes(history, streams, flapping, rules)
+    rules = load_silences(session, start - hold, now + timedelta(microseconds=1))
+    plan.items = _changes(history, streams, flapping, rules, start, now, hold)
     plan.items += [
         _settled(streams[sid], now) for sid, since in plan.flapping
         if since is None and silence_for(rules, *_names(streams[sid]), now) is None
@@ -118,6 +116,40 @@ def plan_round(session: Session, now: datetime, settings: Settings) -> RoundPlan
             if message is not None:
                 plan.messages.append((who, message))
     return plan
+
+
+_EARLIER_PAGE = 50
+
+
+def _history(session: Session, start: datetime, now: datetime, hold: timedelta) -> dict[int, list[Any]]:
+    """The status changes of every stream that changed in (start - hold, now], in time order,
+    reaching back far enough to know its held status at ``start`` (ooi_status.notify.hold)."""
+    columns = (_H.id, _H.deployed_stream_id, _H.old_status, _H.new_status, _H.changed_at, _H.elapsed)
+    found: dict[int, list[Any]] = {}
+    query = (
+        select(*columns)
+        .where(_H.changed_at > start - hold, _H.changed_at <= now)
+        .order_by(_H.changed_at, _H.id)
+    )
+    for row in session.execute(query):
+        found.setdefault(row.deployed_stream_id, []).append(row)
+    if not hold:
+        return found  # the status at start is the first change's old status
+    for sid, rows in found.items():
+        while held_status(rows, start, hold)[1] is None:
+            first = rows[0]
+            earlier = session.execute(
+                select(*columns)
+                .where(_H.deployed_stream_id == sid)
+                .where(or_(_H.changed_at < first.changed_at,
+                           and_(_H.changed_at == first.changed_at, _H.id < first.id)))
+                .order_by(_H.changed_at.desc(), _H.id.desc())
+                .limit(_EARLIER_PAGE)
+            ).all()  # fmt: skip
+            if not earlier:
+                break  # the stream's whole history: before it, the first old status
+            rows[:0] = reversed(earlier)
+    return found
 
 
 def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPlan:
@@ -230,23 +262,29 @@ def _age(now: datetime, last: datetime | None) -> timedelta | None:
 
 
 def _changes(
-    history: Sequence[Any], streams: dict[int, Row[Any]], flapping: set[int], rules: list[SilenceRule]
+    history: dict[int, list[Any]],
+    streams: dict[int, Row[Any]],
+    flapping: set[int],
+    rules: list[SilenceRule],
+    start: datetime,
+    now: datetime,
+    hold: timedelta,
 ) -> list[Item]:
-    """Each stream's net change: first old → last new, unless flapping or silenced when it changed."""
-    net: dict[int, list[Any]] = {}
-    for sid, old, new, changed_at, elapsed in history:
-        if sid in net:
-            net[sid][1:] = [new, changed_at, elapsed]
-        else:
-            net[sid] = [old, new, changed_at, elapsed]
+    """Each stream's net change from its held status at ``start`` to its held status at ``now``
+    (with no hold: first old status in the window to last new), unless it is flapping or was
+    silenced when it changed."""
     items = []
-    for sid, (old, new, changed_at, elapsed) in net.items():
+    for sid, rows in history.items():
         row = streams.get(sid)
-        if row is None or sid in flapping or old == new:
+        if row is None or sid in flapping:
             continue
-        if silence_for(rules, *_names(row), changed_at) is not None:
+        old, _ = held_status(rows, start, hold)
+        new, change = held_status(rows, now, hold)
+        if old == new or change is None:
             continue
-        age = None if elapsed is None else timedelta(seconds=elapsed)
+        if silence_for(rules, *_names(row), change.changed_at) is not None:
+            continue
+        age = None if change.elapsed is None else timedelta(seconds=change.elapsed)
         items.append(Item(*_names(row), old=old, new=new, kind=CHANGE, data_age=age))
     return items
 

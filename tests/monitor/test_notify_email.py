@@ -102,6 +102,77 @@ def test_flapping_is_held_back_then_one_message_where_it_settled(world, smtp_ser
     assert len(smtp_server.messages) == 4
 
 
+@pytest.fixture
+def held_world(
+    db_settings, empty_metadata_db, monitor_db, events_server, smtp_server, now
+) -> Iterator[NotifyWorld]:
+    """The world with NOTIFY_HOLD = 15 minutes."""
+    settings = smtp_server.settings_for(events_server.settings_for(db_settings)).replace(NOTIFY_HOLD=900)
+    built = build_world(empty_metadata_db.engine, monitor_db.engine, settings, now)
+    built.step(now)
+    yield built
+    built.close()
+
+
+def test_with_a_hold_flapping_sends_nothing_until_it_settles_then_one_message(held_world, smtp_server, now):
+    world = held_world
+    world.subscribe(now, min_status="failed")
+    flapper = NODE_INSTRUMENTS[0]
+    start = now + 2 * HOUR
+    minute = timedelta(minutes=1)
+    for flip in range(5):  # failed, operational, failed, operational, failed: 10 minutes apart
+        for offset in range(0, 10, 2):  # rounds in between: every change is seen held for 8 minutes
+            world.step(
+                start + flip * 10 * minute + offset * minute, stale={flapper} if flip % 2 == 0 else set()
+            )
+    assert smtp_server.messages == []
+    assert _flapping(world) == {flapper}
+    settled_at = start + 40 * minute
+    world.step(settled_at + 30 * minute, stale={flapper})  # failed for 30 min: held, but still flapping
+    assert smtp_server.messages == []
+    world.step(settled_at + 61 * minute, stale={flapper})
+    assert [m["Subject"] for m in smtp_server.messages] == [f"[ooi_status] {flapper}: settled after flapping"]
+    assert "stopped flapping, settled at failed" in bodies(smtp_server)[0]
+    world.step(settled_at + 2 * HOUR, stale={flapper})
+    assert len(smtp_server.messages) == 1
+
+
+def test_with_a_hold_a_failure_is_told_once_it_held_and_a_short_one_never(held_world, smtp_server, now):
+    world = held_world
+    world.subscribe(now, min_status="failed")
+    minute = timedelta(minutes=1)
+    short, lasting = NODE_INSTRUMENTS[0], OTHER
+    world.step(now + HOUR, stale={short, lasting})
+    world.step(now + HOUR + 10 * minute, stale={lasting})  # short recovered after 10 minutes
+    assert smtp_server.messages == []
+    world.step(now + HOUR + 14 * minute, stale={lasting})
+    assert smtp_server.messages == []  # 14 minutes: not yet held
+    world.step(now + HOUR + 15 * minute, stale={lasting})
+    assert [m["Subject"] for m in smtp_server.messages] == [f"[ooi_status] {lasting}: failed"]
+    assert f"streamed {stream_of(lasting)}: operational -> failed" in bodies(smtp_server)[0]
+    world.step(now + 2 * HOUR, stale={lasting})
+    world.step(now + 3 * HOUR)  # recovered: told 15 minutes later
+    assert len(smtp_server.messages) == 1
+    world.step(now + 3 * HOUR + 15 * minute)
+    assert [m["Subject"] for m in smtp_server.messages][1:] == [f"[ooi_status] {lasting}: recovered"]
+
+
+def test_with_a_hold_a_short_recovery_before_the_step_does_not_make_a_failure_news_again(
+    held_world, smtp_server, now
+):
+    """The held status at the start of a step may lie further back than the step's changes: a
+    recovery of 2 minutes just before them is looked through (the steps read earlier history)."""
+    world = held_world
+    world.subscribe(now, min_status="failed")
+    minute = timedelta(minutes=1)
+    lasting = OTHER
+    for at, stale in [(60, {lasting}), (75, {lasting}), (124, set()), (126, {lasting}), (140, {lasting})]:
+        world.step(now + at * minute, stale=stale)
+    assert [m["Subject"] for m in smtp_server.messages] == [f"[ooi_status] {lasting}: failed"]
+    world.step(now + 150 * minute, stale={lasting})
+    assert len(smtp_server.messages) == 1
+
+
 def _flapping(world: NotifyWorld) -> set[str]:
     with Session(world.engine) as session:
         rows = session.scalars(select(DeployedStream).where(DeployedStream.flapping_since.is_not(None)))
