@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -121,7 +122,15 @@ class StatusHistory(MonitorBase):
     """One status change of one deployed stream."""
 
     __tablename__ = "status_history"
-    __table_args__ = (Index("ix_status_history_stream_time", "deployed_stream_id", "changed_at"),)
+    __table_args__ = (
+        Index("ix_status_history_stream_time", "deployed_stream_id", "changed_at", "id"),
+        Index(
+            "ix_status_history_unfilled",
+            "deployed_stream_id",
+            postgresql_where=text("cum_operational IS NULL"),
+            sqlite_where=text("cum_operational IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     deployed_stream_id: Mapped[int] = mapped_column(ForeignKey("deployed_stream.id", ondelete="CASCADE"))
     old_status: Mapped[str] = mapped_column(String(16))
@@ -131,6 +140,12 @@ class StatusHistory(MonitorBase):
     elapsed: Mapped[float | None] = mapped_column(Float)
     # What else happened to the stream at that moment (a timed disable that ended), or None.
     note: Mapped[str | None] = mapped_column(Text)
+    # Seconds the stream spent in each status from its first history row up to this row's
+    # changed_at (ooi_status.reports.uptime.fill_cumulative); None until filled.
+    cum_operational: Mapped[float | None] = mapped_column(Float)
+    cum_degraded: Mapped[float | None] = mapped_column(Float)
+    cum_failed: Mapped[float | None] = mapped_column(Float)
+    cum_not_tracked: Mapped[float | None] = mapped_column(Float)
 
 
 class PendingUpdate(MonitorBase):

@@ -49,6 +49,7 @@ from ooi_status.monitor.notify import notify_round, queue_digests
 from ooi_status.monitor.port_stats import PortStatsConsumer
 from ooi_status.monitor.sinks import Sinks
 from ooi_status.reports.coverage_upkeep import CoverageSources, run_upkeep
+from ooi_status.reports.uptime import fill_cumulative
 from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
 from ooi_status.times import utcnow
 
@@ -109,6 +110,9 @@ class Monitor:
                 self.before_check(self.databases.metadata, now)
             with self.databases.monitor_session() as session, session.begin():
                 report = run_round(self.source(), session, now, self.settings, self.memory)
+                # The cumulative seconds of the round's history rows (and of any written
+                # otherwise), read by the uptime report: one index probe when none is missing.
+                fill_cumulative(session)
                 self._fence(session)
         except NotLeader as exc:
             return self._overtaken(CHECK, exc)

@@ -1,0 +1,244 @@
+"""The stream report from the cumulative seconds of the history equals the window-function
+statement: hand-worked histories, generated ones (rows written out of time order, silences,
+windows around and inside the changes), the fill after a round and after the migration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from alembic import command
+from api.factories import deployed, expected, history
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reports.test_uptime import ADCP, CTD, LATE, QUIET, SWITCHED, _at, _silence, histories  # noqa: F401
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from ooi_status import migrate
+from ooi_status.model.monitor import StatusHistory
+from ooi_status.reports.uptime import STATES, _cumulative_statement, fill_cumulative, uptime
+
+OP, DEG, FAIL, NT = "operational", "degraded", "failed", "notTracked"
+STATES4 = (OP, DEG, FAIL, NT)
+
+
+def _close(fast: list[dict], exact: list[dict]) -> None:
+    """The same rows and the same numbers: the timestamps as epoch seconds are doubles on one grid
+    (2^-22 s for 2004–2038) and every sum and difference of them either computation makes stays
+    exact below 2^31 s, so the order of the additions does not matter (README, "Reports")."""
+    assert fast == exact
+
+
+def _names(row: dict) -> tuple:
+    return tuple(row.get(key) for key in ("id", "refdes", "method", "stream", "site"))
+
+
+def _unfilled(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(StatusHistory).where(StatusHistory.cum_operational.is_(None))
+    )
+
+
+def _fast_ids(session: Session, start: datetime, stop: datetime) -> set[int]:
+    """The streams the cumulative statement answers (the others: covered by a silence or unfilled)."""
+    statement, params = _cumulative_statement(session, start, stop)
+    return {row[0] for row in session.execute(statement, params)}
+
+
+def test_hand_worked_histories_from_the_cumulative_seconds(monitor_db, histories, now: datetime) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    with Session(monitor_db.engine) as session:
+        assert _fast_ids(session, _at(now, -10), now) == set()  # nothing filled yet: none
+        assert fill_cumulative(session) == 15
+        assert _unfilled(session) == 0 and fill_cumulative(session) == 0
+        rows = uptime(session, _at(now, -10), now, "stream")
+        _close(rows, uptime(session, _at(now, -10), now, "stream", cumulative=False))
+        # Every stream but the silenced one is answered from the cumulative seconds.
+        quiet = {row["id"] for row in rows if row["refdes"] == QUIET}
+        assert _fast_ids(session, _at(now, -10), now) == {row["id"] for row in rows} - quiet
+        hours = {row["refdes"] + row["stream"]: {k: row[k] / 3600 for k in STATES if row[k]} for row in rows}
+        assert hours[ADCP + "ctdbp_no_sample"] == {OP: 6, FAIL: 4}
+        assert hours[ADCP + "echo_sounding"] == {FAIL: 2, OP: 8}
+        assert hours[CTD + "ctdbp_no_sample"] == {DEG: 10}
+        assert hours[LATE + "ctdbp_no_sample"] == {NT: 6, OP: 4}
+        assert hours[SWITCHED + "ctdbp_no_sample"] == {OP: 5, NT: 2, FAIL: 3}
+        assert hours[QUIET + "ctdbp_no_sample"] == {OP: 4, "silenced": 6}
+        for start, stop in ((-4.5, -3.5), (-50, -45), (-45, -35), (-0.5, 0)):
+            _close(
+                uptime(session, _at(now, start), _at(now, stop), "stream"),
+                uptime(session, _at(now, start), _at(now, stop), "stream", cumulative=False),
+            )
+
+
+def test_a_row_written_out_of_order_is_filled_with_the_rows_after_it(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    with Session(monitor_db.engine) as session:
+        stream = deployed(session, CTD, expected(session, "ctdbp_no_sample"), OP)
+        history(session, stream, [(NT, OP, _at(now, -10)), (OP, FAIL, _at(now, -4))])
+        fill_cumulative(session)
+        history(session, stream, [(OP, DEG, _at(now, -8))])  # between the two: -4 h is wrong now
+        assert fill_cumulative(session) == 2
+        cumulative = session.execute(
+            select(StatusHistory.cum_operational, StatusHistory.cum_degraded).order_by(
+                StatusHistory.changed_at
+            )
+        ).all()
+        expected_hours = [(0, 0), (2, 0), (2, 4)]  # SQLite's julianday: to some 10 µs
+        assert [tuple(row) for row in cumulative] == [
+            (pytest.approx(op * 3600, abs=1e-3), pytest.approx(deg * 3600, abs=1e-3))
+            for op, deg in expected_hours
+        ]
+        (row,) = uptime(session, _at(now, -9), now, "stream")
+        assert (row[OP], row[DEG], row[FAIL]) == (3600, 4 * 3600, 4 * 3600)  # to the millisecond
+
+
+# --- generated histories -----------------------------------------------------------------------
+
+REFDES = ("CE01ISSM-MFD35-04-ADCPTM000", "CE01ISSM-MFD37-03-CTDBPC000", "RS01SBPS-PC01A-4A-CTDPFA103")
+#: Silences: a site, a node, an instrument (any method), one method or one stream of it.
+PREFIXES = ("CE01ISSM", "CE01ISSM-MFD37", REFDES[0], REFDES[2])
+
+
+def moments(backend: str) -> st.SearchStrategy[float]:
+    """Hours from now, -40 h .. 4 h. SQLite's julianday keeps milliseconds: whole milliseconds
+    there (the window statement orders its points by those, the history by the stored text);
+    PostgreSQL keeps microseconds."""
+    millis = st.integers(-40 * 3_600_000, 4 * 3_600_000) | st.sampled_from([-36e5, 0, -72e5, -18e6])
+    if backend == "sqlite":
+        return millis.map(lambda ms: ms / 3_600_000)
+    return st.tuples(millis, st.integers(0, 999)).map(lambda m: (m[0] * 1000 + m[1]) / 3_600_000_000)
+
+
+@st.composite
+def fleets(draw: st.DrawFn, backend: str) -> dict:
+    """Streams with changes (ties included) written in batches in any order of time, a fill after
+    some batches; silences; a window. Times often come from a small pool: ties between changes,
+    and window edges on a change."""
+    pool = draw(st.lists(moments(backend), min_size=1, max_size=6))
+    at = st.sampled_from(pool) | moments(backend)
+    streams = []
+    for n in range(draw(st.integers(1, 6))):
+        times = draw(st.lists(at, max_size=7))
+        statuses = draw(st.lists(st.sampled_from(STATES4), min_size=2 * len(times), max_size=2 * len(times)))
+        changes = [(statuses[2 * i], statuses[2 * i + 1], h) for i, h in enumerate(times)]
+        streams.append((draw(st.sampled_from(REFDES)), n, draw(st.sampled_from(STATES4)), changes))
+    silences = draw(
+        st.lists(
+            st.tuples(st.sampled_from(PREFIXES), at, at, st.sampled_from([None, "streamed", "telemetered"])),
+            max_size=2,
+        )
+    )
+    start = draw(at)
+    stop = draw(at.filter(lambda h: h != start))
+    return {
+        "streams": streams,
+        "batches": draw(st.integers(1, 4)),
+        "fill_between": draw(st.booleans()),
+        "silences": silences,
+        "window": (min(start, stop), max(start, stop)),
+    }
+
+
+def test_the_cumulative_seconds_give_what_the_window_statement_gives(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """For any history, written in any order, filled at any point: the report equals the
+    window-function statement (cumulative=False) to the millisecond, for every window."""
+
+    @given(fleets(monitor_db.backend), st.randoms(use_true_random=False))
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def same(fleet: dict, random) -> None:  # type: ignore[no-untyped-def]
+        with Session(monitor_db.engine) as session:
+            names = [expected(session, f"stream_{n}") for n in range(6)]
+            rows = []
+            for refdes, n, status, changes in fleet["streams"]:
+                stream = deployed(session, refdes, names[n], status)
+                rows += [(stream, old, new, _at(now, hours)) for old, new, hours in changes]
+            random.shuffle(rows)
+            size = -(-len(rows) // fleet["batches"]) if rows else 1
+            for first in range(0, len(rows), size):
+                for stream, old, new, at in rows[first : first + size]:
+                    history(session, stream, [(old, new, at)])
+                if fleet["fill_between"]:
+                    fill_cumulative(session)
+            fill_cumulative(session)
+            assert _unfilled(session) == 0
+            for prefix, begin, end, method in fleet["silences"]:
+                narrow = {} if method is None else {"method": method}
+                _silence(session, now, prefix, min(begin, end), max(begin, end), **narrow)
+            session.flush()
+            start, stop = (_at(now, hours) for hours in fleet["window"])
+            _close(
+                uptime(session, start, stop, "stream"),
+                uptime(session, start, stop, "stream", cumulative=False),
+            )
+            if not fleet["silences"]:  # then every stream is answered from the cumulative seconds
+                assert len(_fast_ids(session, start, stop)) == len(fleet["streams"])
+            session.rollback()
+
+    same()
+
+
+# --- the migration fills the rows it finds ------------------------------------------------------
+
+
+def test_the_migration_fills_the_history_it_finds(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    config = migrate.alembic_config(monitor_db.engine.url.render_as_string(hide_password=False))
+    command.downgrade(config, "20261201_coverage_longest_bin")
+    try:
+        with monitor_db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO reference_designator (id, name) VALUES (1, :r)"), {"r": CTD})
+            conn.execute(
+                text(
+                    "INSERT INTO expected_stream"
+                    " (id, name, method, expected_rate, warn_interval, fail_interval)"
+                    " VALUES (1, 'ctdbp_no_sample', 'streamed', 0, 600, 1800)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO deployed_stream (id, reference_designator_id, expected_stream_id, status)"
+                    " VALUES (1, 1, 1, 'failed')"
+                )
+            )
+            for ident, old, new, hours in (
+                (1, NT, OP, -10),
+                (2, OP, DEG, -4),
+                (3, DEG, FAIL, -1),
+                (4, OP, DEG, -6),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO status_history"
+                        " (id, deployed_stream_id, old_status, new_status, changed_at)"
+                        " VALUES (:i, 1, :o, :n, :t)"
+                    ),
+                    {"i": ident, "o": old, "n": new, "t": _stored(monitor_db.backend, _at(now, hours))},
+                )
+        command.upgrade(config, "head")
+        with Session(monitor_db.engine) as session:
+            assert _unfilled(session) == 0
+            filled = session.execute(
+                select(StatusHistory.id, StatusHistory.cum_operational, StatusHistory.cum_degraded).order_by(
+                    StatusHistory.id
+                )
+            ).all()
+            # -10 op, -6 degraded, -4 degraded (again), -1 failed; hours (SQLite: to some 10 µs).
+            hours = [(1, 0, 0), (2, 4, 2), (3, 4, 5), (4, 4, 0)]
+            assert [tuple(row) for row in filled] == [
+                (ident, pytest.approx(op * 3600, abs=1e-3), pytest.approx(deg * 3600, abs=1e-3))
+                for ident, op, deg in hours
+            ]
+            assert _fast_ids(session, _at(now, -12), now) == {1}
+            _close(
+                uptime(session, _at(now, -12), now, "stream"),
+                uptime(session, _at(now, -12), now, "stream", cumulative=False),
+            )
+            # Unfilled again (as before the fill ran): the window statement answers.
+            session.execute(update(StatusHistory).where(StatusHistory.id == 3).values(cum_operational=None))
+            assert _fast_ids(session, _at(now, -12), now) == set()
+            session.rollback()
+    finally:
+        command.upgrade(config, "head")
+
+
+def _stored(backend: str, at: datetime) -> object:
+    """A timestamp as the UTCDateTime column stores it."""
+    return at.strftime("%Y-%m-%d %H:%M:%S.%f") if backend == "sqlite" else at
