@@ -49,7 +49,7 @@ Definitions (README, "Reports"):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -190,16 +190,15 @@ slow AS (
     UNION
     SELECT deployed_stream_id FROM status_history WHERE cum_operational IS NULL
 )"""
-_ANY_SLOW = text(f"WITH {_SLOW} SELECT 1 FROM slow LIMIT 1").bindparams(
-    bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime())
-)
+#: More slow streams than this (a bulk load not filled yet, say): every stream by the window statement.
+_MAX_SLOW = 1000
 
 _FAST_STREAMS = """
-    SELECT ds.id AS sid, rd.name AS refdes, es.method AS method, es.name AS stream, ds.status AS status
+    SELECT ds.id AS sid, rd.name AS refdes, es.method AS method, es.name AS stream, ds.status AS status,
+           CASE WHEN ds.id IN (SELECT sid FROM slow) THEN 1 ELSE 0 END AS slow
     FROM deployed_stream ds
     JOIN reference_designator rd ON rd.id = ds.reference_designator_id
-    JOIN expected_stream es ON es.id = ds.expected_stream_id
-    WHERE ds.id NOT IN (SELECT sid FROM slow)"""
+    JOIN expected_stream es ON es.id = ds.expected_stream_id"""
 _LATEST = """
     WHERE h.deployed_stream_id = {of}.sid AND h.changed_at {op} :{edge}
     ORDER BY h.changed_at DESC, h.id DESC LIMIT 1"""
@@ -212,7 +211,7 @@ _FIRST = """
 _EDGES = {
     "postgresql": f"""
 WITH {{slow}}
-SELECT e.sid, e.refdes, e.method, e.stream, {{seconds}}
+SELECT e.sid, e.refdes, e.method, e.stream, e.slow, {{seconds}}
 FROM ({_FAST_STREAMS}) AS e
 LEFT JOIN LATERAL (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<=", edge="start")}) AS a
   ON true
@@ -235,7 +234,7 @@ ef AS MATERIALIZED (
            CASE WHEN e.a_id IS NULL THEN (SELECT h.id FROM status_history h {_FIRST}) END AS f_id
     FROM e
 )
-SELECT e.sid, e.refdes, e.method, e.stream, {{seconds}}
+SELECT e.sid, e.refdes, e.method, e.stream, e.slow, {{seconds}}
 FROM ef AS e
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS a ON a.id = e.a_id
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS b ON b.id = e.b_id
@@ -288,7 +287,7 @@ _FILL_SUMS = ",\n           ".join(
 )
 
 _STREAMS = """
-WITH {slow}{points}
+WITH {points}
 SELECT st.sid, st.refdes, st.method, st.stream, timed.state, SUM(timed.seconds)
 FROM timed JOIN streams st ON st.sid = timed.sid
 GROUP BY st.sid, st.refdes, st.method, st.stream, timed.state
@@ -367,11 +366,11 @@ def _statement(
     start: datetime,
     stop: datetime,
     silences: bool | None = None,
-    slow_only: bool = False,
+    only: Sequence[int] | None = None,
 ) -> tuple[TextClause, dict]:
     """The report's statement and parameters; ``silences``: whether a silence overlaps the window
     (None: ask the database). Without one, the plain points give the same segments.
-    ``slow_only``: the streams of ``_SLOW`` alone (those the cumulative seconds cannot answer)."""
+    ``only``: the streams of these ids alone (None: every stream)."""
     epoch = _epoch(session)
     start, stop = as_utc(start), as_utc(stop)
     if silences is None:
@@ -380,14 +379,16 @@ def _statement(
         starts=epoch.format("si.starts_at"),
         ends=epoch.format("si.ends_at"),
         changed=epoch.format("h.changed_at"),
-        only=" AND h.deployed_stream_id IN (SELECT sid FROM slow)" if slow_only else "",
+        only="" if only is None else " AND h.deployed_stream_id IN (SELECT sid FROM streams)",
     )
-    where = "\n    WHERE ds.id IN (SELECT sid FROM slow)" if slow_only else ""
-    streams = _STREAMS_AT_START.format(where=where)
-    statement = text(
-        template.format(slow=_SLOW + "," if slow_only else "", points=streams + "," + points)
-    ).bindparams(bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime()))
-    return statement, {"start": start, "stop": stop, "start_s": start.timestamp(), "stop_s": stop.timestamp()}
+    streams = _STREAMS_AT_START.format(where="" if only is None else "\n    WHERE ds.id IN :only")
+    binds = [bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime())]
+    params = {"start": start, "stop": stop, "start_s": start.timestamp(), "stop_s": stop.timestamp()}
+    if only is not None:
+        binds.append(bindparam("only", expanding=True))
+        params["only"] = list(only)
+    statement = text(template.format(points=streams + "," + points)).bindparams(*binds)
+    return statement, params
 
 
 def _epoch(session: Session) -> str:
@@ -398,12 +399,18 @@ def _stream_rows(
     session: Session, start: datetime, stop: datetime, silences: bool | None, cumulative: bool
 ) -> list[dict[str, Any]]:
     finished: list[dict[str, Any]] = []
+    only: list[int] | None = None
     if cumulative:
+        # One statement answers the streams it can and names the others (one snapshot: each
+        # stream is answered once even if a silence or a history row is written meanwhile).
         statement, params = _cumulative_statement(session, start, stop)
-        finished = _fast_rows(session.execute(statement, params))
-        if session.execute(_ANY_SLOW, params).first() is None:
+        only = []
+        finished = _fast_rows(session.execute(statement, params), only)
+        if not only:
             return sorted(finished, key=_by_name)
-    statement, params = _statement(session, _STREAMS, start, stop, silences, slow_only=cumulative)
+        if len(only) > _MAX_SLOW:
+            finished, only = [], None
+    statement, params = _statement(session, _STREAMS, start, stop, silences, only)
     rows: dict[int, dict[str, Any]] = {}
     for sid, refdes, method, stream, state, seconds in session.execute(statement, params):
         row = rows.get(sid)
@@ -418,11 +425,15 @@ def _by_name(row: dict[str, Any]) -> tuple[str, str, str]:
     return row["refdes"], row["method"], row["stream"]
 
 
-def _fast_rows(result: Iterable[Any]) -> list[dict[str, Any]]:
+def _fast_rows(result: Iterable[Any], slow: list[int]) -> list[dict[str, Any]]:
     """_finish of the rows of the cumulative statement (no silenced time), made in one step each:
-    12,000 of them per report. A last-bit negative or -0.0 is 0."""
+    12,000 of them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams
+    (not answered) go to ``slow``."""
     rows = []
-    for sid, refdes, method, stream, operational, degraded, failed, not_tracked in result:
+    for sid, refdes, method, stream, is_slow, operational, degraded, failed, not_tracked in result:
+        if is_slow:
+            slow.append(sid)
+            continue
         operational = round(operational, 3) if operational > 0 else 0.0
         degraded = round(degraded, 3) if degraded > 0 else 0.0
         failed = round(failed, 3) if failed > 0 else 0.0
@@ -439,7 +450,8 @@ def _fast_rows(result: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> tuple[TextClause, dict]:
-    """Seconds in each status (STATES but silenced) of every stream not in ``_SLOW``: C(stop) − C(start)."""
+    """Seconds in each status (STATES but silenced) of every stream: C(stop) − C(start); the
+    streams of ``_SLOW`` flagged (their seconds are not read)."""
     epoch = _epoch(session)
     start, stop = as_utc(start), as_utc(stop)
 

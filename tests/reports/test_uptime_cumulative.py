@@ -12,11 +12,12 @@ from api.factories import deployed, expected, history
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reports.test_uptime import ADCP, CTD, LATE, QUIET, SWITCHED, _at, _silence, histories  # noqa: F401
-from sqlalchemy import func, select, text, update
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ooi_status import migrate
 from ooi_status.model.monitor import StatusHistory
+from ooi_status.reports import uptime as uptime_module
 from ooi_status.reports.uptime import STATES, _cumulative_statement, fill_cumulative, uptime
 
 OP, DEG, FAIL, NT = "operational", "degraded", "failed", "notTracked"
@@ -43,7 +44,7 @@ def _unfilled(session: Session) -> int:
 def _fast_ids(session: Session, start: datetime, stop: datetime) -> set[int]:
     """The streams the cumulative statement answers (the others: covered by a silence or unfilled)."""
     statement, params = _cumulative_statement(session, start, stop)
-    return {row[0] for row in session.execute(statement, params)}
+    return {row.sid for row in session.execute(statement, params) if not row.slow}
 
 
 def test_hand_worked_histories_from_the_cumulative_seconds(monitor_db, histories, now: datetime) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
@@ -251,3 +252,23 @@ def test_the_migration_fills_the_history_it_finds(monitor_db, now: datetime) -> 
 def _stored(backend: str, at: datetime) -> object:
     """A timestamp as the UTCDateTime column stores it."""
     return at.strftime("%Y-%m-%d %H:%M:%S.%f") if backend == "sqlite" else at
+
+
+@pytest.mark.usefixtures("histories")
+def test_with_many_slow_streams_the_window_statement_answers_every_one(
+    monitor_db, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Past _MAX_SLOW streams the cumulative seconds cannot answer (a bulk load not filled yet),
+    one window statement answers them all rather than a list of that many ids."""
+    monkeypatch.setattr(uptime_module, "_MAX_SLOW", 0)  # the silenced stream is one too many
+    with Session(monitor_db.engine) as session:
+        fill_cumulative(session)
+        exact = uptime(session, _at(now, -10), now, "stream", cumulative=False)
+        seen: list[str] = []
+        listener = lambda _conn, _cursor, statement, *rest: seen.append(statement)  # noqa: E731
+        event.listen(monitor_db.engine, "before_cursor_execute", listener)
+        try:
+            assert uptime(session, _at(now, -10), now, "stream") == exact
+        finally:
+            event.remove(monitor_db.engine, "before_cursor_execute", listener)
+        assert seen and not any("WHERE ds.id IN" in statement for statement in seen)  # no list of ids
