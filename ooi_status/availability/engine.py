@@ -41,6 +41,15 @@ Readings of the spec where it leaves room (tests/test_availability.py holds an e
    deployments abut, and rule 5's merging never crosses such a cut: continuous data gives one
    Present span per deployment, as the Deployments row shows them.
 10. An empty window (start ≥ stop) has no spans; ``resolve_window`` returns None for it.
+
+Bins come one object per bin (any ``BinLike``) or as columns (``BinColumns``: numpy arrays, as the
+PostgreSQL reader decodes them). Columns take the same rules with array operations instead of a
+Python step per bin, and give the same spans, float for float: every per-bin quantity is one
+elementwise IEEE operation (subtraction, division, comparison), computed alike by numpy and by
+Python; the one sum over floats, rule 1's total count, is done by the same Python code on both
+paths (the counts of the bins wholly inside are integers, summed exactly); only the few pieces
+that come out (gaps, sparse bins) go through the same overlay. tests/test_availability_columns.py
+compares both paths on generated inputs and on ooi-10y.
 """
 
 from __future__ import annotations
@@ -49,8 +58,17 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Floats = NDArray[np.float64]
+    Counts = NDArray[np.int64]
 
 PRESENT = "present"
 MISSING = "missing"
@@ -86,6 +104,31 @@ class Bin:
     first: float
     last: float
     points: int
+
+
+class BinColumns:
+    """A stream's bins as columns, in any order: ``firsts``, ``lasts`` (float64) and ``counts``
+    (int64) of equal length, one entry per bin. ``stream_spans`` takes them (or a subclass that is
+    also a sequence of rows, as ooi_status.sources.columns.BinTable) without a Python object per bin.
+    """
+
+    __slots__ = ("firsts", "lasts", "counts")
+
+    def __init__(self, firsts: Floats, lasts: Floats, counts: Counts) -> None:
+        if not len(firsts) == len(lasts) == len(counts):
+            raise ValueError("the columns of bins must have one entry per bin each")
+        self.firsts: Floats = np.asarray(firsts, dtype=np.float64)
+        self.lasts: Floats = np.asarray(lasts, dtype=np.float64)
+        self.counts: Counts = np.asarray(counts, dtype=np.int64)
+
+    @classmethod
+    def of(cls, bins: Sequence[BinLike]) -> BinColumns:
+        """The columns of bins given one by one."""
+        return cls(
+            np.array([b.first for b in bins], dtype=np.float64),
+            np.array([b.last for b in bins], dtype=np.float64),
+            np.array([b.points for b in bins], dtype=np.int64),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,30 +249,45 @@ def separation_ratio(b: BinLike, mean_interval: float) -> float:
     return (b.last - b.first) / b.points / mean_interval
 
 
-def is_dense(bins: Sequence[BinLike], window: Window, rules: Rules) -> bool:
+def is_dense(bins: Sequence[BinLike] | BinColumns, window: Window, rules: Rules) -> bool:
     """Whether the stream's bins in the window take the dense-data branch (rule 2)."""
+    if isinstance(bins, BinColumns):
+        columns, total = _columns_in_window(bins, window)
+        return _branch(len(columns[0]), total, window, rules)[0]
     kept, total = _bins_in_window(bins, window)
-    return _branch(kept, total, window, rules)[0]
+    return _branch(len(kept), total, window, rules)[0]
 
 
 def stream_spans(
-    bins: Sequence[BinLike], deployments: Sequence[Deployment], window: Window, rules: Rules
+    bins: Sequence[BinLike] | BinColumns, deployments: Sequence[Deployment], window: Window, rules: Rules
 ) -> list[Span]:
     """Rules 1-5: the timeline of one stream over the window.
 
     Returns spans sorted, not overlapping, with start < stop, inside the window, covering all of
-    it, with no two neighbours of the same category. Empty for an empty window.
+    it, with no two neighbours of the same category. Empty for an empty window. Bins given as
+    ``BinColumns`` give the same spans with array operations.
     """
     if not window.start < window.stop:
         return []
-    kept, total = _bins_in_window(bins, window)
-    if not kept:
-        return [Span(window.start, window.stop, NOT_EXPECTED)]
-    dense, mean_interval, threshold = _branch(kept, total, window, rules)
-    if dense:
-        pieces = _dense_pieces(kept, mean_interval, threshold, rules)
+    pieces: list[Piece]
+    if isinstance(bins, BinColumns):
+        columns, total = _columns_in_window(bins, window)
+        if not len(columns[0]):
+            return [Span(window.start, window.stop, NOT_EXPECTED)]
+        dense, mean_interval, threshold = _branch(len(columns[0]), total, window, rules)
+        if dense:
+            pieces = _dense_column_pieces(*columns, mean_interval, threshold, rules)
+        else:
+            pieces = _sparse_column_pieces(*columns, mean_interval, threshold, rules)
     else:
-        pieces = _sparse_pieces(kept, mean_interval, threshold, rules)
+        kept, total = _bins_in_window(bins, window)
+        if not kept:
+            return [Span(window.start, window.stop, NOT_EXPECTED)]
+        dense, mean_interval, threshold = _branch(len(kept), total, window, rules)
+        if dense:
+            pieces = _dense_pieces(kept, mean_interval, threshold, rules)
+        else:
+            pieces = _sparse_pieces(kept, mean_interval, threshold, rules)
     pieces.append((window.start, window.stop, _BACKGROUND))
     pieces.extend(_not_expected_pieces(deployments, window))
     return _overlay(pieces, window, _deployment_cuts(deployments, window))
@@ -268,7 +326,7 @@ def summary_spans(
     start, stop = window.start, window.stop
     partial = [b for b, _ in summary.bins if not (start <= b.first and b.last <= stop)]
     total = _total(summary.inside_count, partial, window)
-    dense, mean_interval, threshold = _branch(range(summary.kept), total, window, rules)
+    dense, mean_interval, threshold = _branch(summary.kept, total, window, rules)
     if not dense:  # the database's test has a margin: never here unless the summary is wrong
         raise ValueError("a summary of a stream that is not dense must hold every bin")
     pieces: list[Piece] = [(summary.first_point, summary.reach, _PRESENT)]
@@ -326,12 +384,13 @@ def _points_inside(b: BinLike, window: Window) -> float:
     return b.points * inside / (b.last - b.first)
 
 
-def _branch(kept: Sequence[Any], total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
-    """(dense?, mean_interval, threshold) of rule 1 and the branch test of rules 2 and 3."""
+def _branch(kept: int, total: float, window: Window, rules: Rules) -> tuple[bool, float, float]:
+    """(dense?, mean_interval, threshold) of rule 1 and the branch test of rules 2 and 3, for
+    ``kept`` bins in the window holding ``total`` points."""
     length = window.stop - window.start
     threshold = length * rules.gap_threshold_fraction
     mean_interval = length / total if total > 0 else math.inf
-    dense = mean_interval < threshold and len(kept) > rules.min_bins_for_gaps
+    dense = mean_interval < threshold and kept > rules.min_bins_for_gaps
     return dense, mean_interval, threshold
 
 
@@ -378,6 +437,81 @@ def _sparse_pieces(kept: list[BinLike], mean_interval: float, threshold: float, 
         else:
             pieces.append((first, last, rank))
     return pieces
+
+
+def _columns_in_window(bins: BinColumns, window: Window) -> tuple[tuple[Floats, Floats, Counts], float]:
+    """``_bins_in_window`` for columns: the columns of the bins overlapping the window in the rules'
+    order, and rule 1's total count computed by the same code (``_total``)."""
+    start, stop = window.start, window.stop
+    firsts, lasts, counts = bins.firsts, bins.lasts, bins.counts
+    # As _bins_in_window: sorted by the full key (first, last, points) unless the first points
+    # are strictly increasing already.
+    if len(firsts) > 1 and not (firsts[1:] > firsts[:-1]).all():
+        order = np.lexsort((counts, lasts, firsts))
+        firsts, lasts, counts = firsts[order], lasts[order], counts[order]
+    head = int(np.searchsorted(firsts, start, side="right"))
+    tail = max(head, int(np.searchsorted(firsts, stop, side="left")))
+    reaching = np.flatnonzero(lasts[:head] > start)
+    if len(reaching) == head:
+        firsts, lasts, counts = firsts[:tail], lasts[:tail], counts[:tail]
+    else:
+        keep = np.concatenate((reaching, np.arange(head, tail)))
+        firsts, lasts, counts = firsts[keep], lasts[keep], counts[keep]
+    inside = (start <= firsts) & (lasts <= stop)
+    inner = counts[inside]
+    # An int64 sum is exact unless it could overflow; then Python's integers add them.
+    peak = max(int(inner.max()), -int(inner.min())) if len(inner) else 0
+    inside_count = int(inner.sum()) if peak * len(inner) < 2**63 else sum(inner.tolist())
+    outside = ~inside
+    partial = [
+        Bin(first, last, points)
+        for first, last, points in zip(
+            firsts[outside].tolist(), lasts[outside].tolist(), counts[outside].tolist(), strict=True
+        )
+    ]
+    return (firsts, lasts, counts), _total(inside_count, partial, window)
+
+
+def _level_ranks(ratios: Floats, rules: Rules) -> NDArray[np.int64]:
+    """``_level_rank`` of each ratio, by the same comparisons."""
+    above = np.where(ratios < rules.sparse_max, _SPARSE2, _SPARSE3)
+    sparse = np.where(ratios < rules.sparse_mid, _SPARSE1, above)
+    return np.where(ratios < rules.sparse_min, _PRESENT, sparse)
+
+
+def _dense_column_pieces(
+    firsts: Floats, lasts: Floats, counts: Counts, mean_interval: float, threshold: float, rules: Rules
+) -> list[Piece]:
+    """``_dense_pieces`` over columns: the latest point before each bin is a running maximum."""
+    reach = np.empty_like(firsts)
+    reach[0] = firsts[0]
+    reach[1:] = lasts[:-1]
+    reach = np.maximum.accumulate(reach)
+    gaps = np.flatnonzero(firsts - reach > threshold)
+    pieces: list[Piece] = list(zip(reach[gaps].tolist(), firsts[gaps].tolist(), repeat(_GAP)))
+    several = np.flatnonzero(counts > 1)
+    ratios = (lasts[several] - firsts[several]) / counts[several] / mean_interval
+    chosen = (ratios > 1.0) & ~(ratios < rules.sparse_min)  # sparse, and not Present by the level table
+    sparse = several[chosen]
+    ranks = _level_ranks(ratios[chosen], rules)
+    pieces.extend(zip(firsts[sparse].tolist(), lasts[sparse].tolist(), ranks.tolist(), strict=True))
+    end, last = float(reach[-1]), float(lasts[-1])
+    pieces.append((float(firsts[0]), last if last > end else end, _PRESENT))
+    return pieces
+
+
+def _sparse_column_pieces(
+    firsts: Floats, lasts: Floats, counts: Counts, mean_interval: float, threshold: float, rules: Rules
+) -> list[Piece]:
+    """``_sparse_pieces`` over columns."""
+    ratios = np.zeros(len(firsts), dtype=np.float64)
+    several = counts > 1
+    ratios[several] = (lasts[several] - firsts[several]) / counts[several] / mean_interval
+    widened = firsts + threshold
+    short = lasts - firsts < 2 * threshold
+    low = np.where(short, firsts - threshold, firsts)
+    high = np.where(short & (widened > lasts), widened, lasts)  # max(last, first + threshold)
+    return list(zip(low.tolist(), high.tolist(), _level_ranks(ratios, rules).tolist(), strict=True))
 
 
 def _not_expected_pieces(deployments: Sequence[Deployment], window: Window) -> list[Piece]:

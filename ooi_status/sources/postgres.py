@@ -34,6 +34,7 @@ from ooi_status.sources.base import (
     instrument_exists,
     split_refdes,
 )
+from ooi_status.sources.columns import BinTable
 from ooi_status.sources.postgres_summary import summaries
 
 _S = StreamMetadata.__table__.c
@@ -268,7 +269,8 @@ def _row_bins(
 # PostgreSQL: the bins of each stream come back packed into one bytea per stream and store
 # (bin, count, first, last as big-endian int8, int8, float8, float8), found through the unique
 # index. A few rows of a few hundred kB instead of ~30,000 rows cost a fraction of the time to
-# transfer and decode; the result is the same as _row_bins'.
+# transfer and decode; decoded into columns (BinTable) the rows are the same as _row_bins', and
+# the availability rules run over the columns without a Python object per bin.
 _PACKED_BINS = """
 SELECT k.method, k.stream, b.store, b.packed
 FROM (VALUES {keys}) AS k (method, stream)
@@ -296,10 +298,10 @@ def _packed_bins(
     params.update(start=start_ntp, stop=stop_ntp, bin_stop=bin_bound(stop_ntp))
     for i, (method, stream) in enumerate(keys):
         params[f"m{i}"], params[f"s{i}"] = method, stream
-    stores: dict[StreamKey, dict[str, list[BinRow]]] = defaultdict(dict)
+    stores: dict[StreamKey, dict[str, bytes | memoryview]] = defaultdict(dict)
     for method, stream, store, packed in conn.execute(text(_PACKED_BINS.format(keys=values)), params):
-        stores[(method, stream)][store] = list(map(_bin_row, _PACKED_ROW.iter_unpack(packed)))
-    return {key: _one_row_per_bin(by_store) for key, by_store in stores.items()}
+        stores[(method, stream)][store] = packed
+    return {key: BinTable.from_packed(by_store) for key, by_store in stores.items()}
 
 
 # The same for many streams of many instruments: one row per request and store, found through

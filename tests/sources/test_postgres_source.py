@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -12,7 +12,8 @@ from sqlalchemy import Engine, event, select
 from ooi_status import demo
 from ooi_status.model.metadata import StreamMetadata
 from ooi_status.sources import deployment_source, stream_source
-from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable, StreamRow
+from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable, StreamKey, StreamRow
+from ooi_status.sources.columns import BinTable
 from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
 from ooi_status.times import datetime_to_ntp, datetime_to_unix_ms
 
@@ -30,6 +31,11 @@ def day_bin(k: int, count: int = 100) -> tuple[int, int, float, float]:
 
 def as_rows(bins: list[tuple[int, int, float, float]]) -> list[BinRow]:
     return [BinRow(*b) for b in bins]
+
+
+def as_lists(bins: Mapping[StreamKey, Sequence[BinRow]]) -> dict[StreamKey, list[BinRow]]:
+    """The rows of each stream as a list (PostgreSQL answers a BinTable, SQLite a list)."""
+    return {key: list(rows) for key, rows in bins.items()}
 
 
 @contextmanager
@@ -70,7 +76,7 @@ def test_bins_of_several_streams_come_in_one_statement_ordered_by_bin(streams_db
     with statements(streams_db.engine) as sent:
         bins = source.bins(REFDES, keys, T0, T0 + 30 * DAY)
     assert len(sent) == 1
-    assert bins == {
+    assert as_lists(bins) == {
         ("streamed", "ctdbp_no_sample"): as_rows([day_bin(k) for k in (0, 1, 2, 5)]),
         ("streamed", "ctdbp_no_hardware"): as_rows([day_bin(k, 7) for k in range(3)]),
     }  # a stream without bins in the window is left out; another instrument's bins never come
@@ -88,7 +94,7 @@ def test_bins_of_several_streams_come_in_one_statement_ordered_by_bin(streams_db
 def test_bins_overlap_rule(streams_db, start, stop, expected):
     source = PostgresStreamSource(streams_db.engine)
     bins = source.bins(REFDES, [("streamed", "ctdbp_no_sample")], start, stop)
-    assert bins.get(("streamed", "ctdbp_no_sample"), []) == as_rows([day_bin(k) for k in expected])
+    assert list(bins.get(("streamed", "ctdbp_no_sample"), [])) == as_rows([day_bin(k) for k in expected])
 
 
 def test_bins_rows_have_first_last_and_count_attributes(streams_db):
@@ -98,6 +104,17 @@ def test_bins_rows_have_first_last_and_count_attributes(streams_db):
     ]
     assert (row.bin, row.points, row.first, row.last) == day_bin(10, 50)
     assert isinstance(row.bin, int) and isinstance(row.points, int) and isinstance(row.first, float)
+
+
+def test_postgresql_answers_columns_and_sqlite_rows(streams_db):
+    """PostgreSQL's packed rows are decoded into a BinTable (columns the rules take as arrays);
+    SQLite's rows come one by one. Both are sequences of the same BinRows."""
+    source = PostgresStreamSource(streams_db.engine)
+    rows = source.bins(REFDES, [("streamed", "ctdbp_no_sample")], T0, T0 + 30 * DAY)[
+        ("streamed", "ctdbp_no_sample")
+    ]
+    assert isinstance(rows, BinTable) is (streams_db.backend == "postgresql")
+    assert list(rows) == as_rows([day_bin(k) for k in (0, 1, 2, 5)])
 
 
 def test_bins_for_a_malformed_refdes_or_no_stream_are_empty(streams_db):
@@ -115,7 +132,10 @@ def test_a_bin_held_in_two_stores_counts_once_with_the_first_store_by_name(empty
     source = PostgresStreamSource(empty_metadata_db.engine)
     bins = source.bins(REFDES, [("streamed", "ctdbp_no_sample")], T0, T0 + 5 * DAY)
     start, _, first, last = day_bin(1)
-    assert bins[("streamed", "ctdbp_no_sample")] == [BinRow(*day_bin(0)), BinRow(start, 99, first, last)]
+    assert list(bins[("streamed", "ctdbp_no_sample")]) == [
+        BinRow(*day_bin(0)),
+        BinRow(start, 99, first, last),
+    ]
 
 
 def test_streams_filtered_by_method_and_instrument(streams_db):

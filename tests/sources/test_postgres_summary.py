@@ -100,7 +100,8 @@ def test_identical_spans_on_ooi_10y_whole_and_cut_windows_and_other_rules(pg_met
             every = source.bins(demo.TEN_YEAR_REFDES, keys, window.start, window.stop)
             assert set(found) == set(every) == set(keys)
             for key in keys:
-                expected = stream_spans(every[key], deployments, window, rules)
+                expected = stream_spans(every[key], deployments, window, rules)  # columns (BinTable)
+                assert stream_spans(list(every[key]), deployments, window, rules) == expected  # rows
                 assert summary_spans(found[key], deployments, window, rules) == expected, (key, window, rules)
                 assert len(expected) > 1
             dense = [key for key in keys if not found[key].complete]
