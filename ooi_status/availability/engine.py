@@ -58,9 +58,9 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import partial
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -144,11 +144,16 @@ class Window:
     stop: float
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """One span of a timeline: [start, stop) of one category (a tuple with names: a request makes
+    thousands of them)."""
+
     start: float
     stop: float
     category: str
+
+
+_span = partial(tuple.__new__, Span)  # a Span from a 3-sequence, without a Python-level call
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,25 +274,16 @@ def stream_spans(
     """
     if not window.start < window.stop:
         return []
-    pieces: list[Piece]
     if isinstance(bins, BinColumns):
-        columns, total = _columns_in_window(bins, window)
-        if not len(columns[0]):
-            return [Span(window.start, window.stop, NOT_EXPECTED)]
-        dense, mean_interval, threshold = _branch(len(columns[0]), total, window, rules)
-        if dense:
-            pieces = _dense_column_pieces(*columns, mean_interval, threshold, rules)
-        else:
-            pieces = _sparse_column_pieces(*columns, mean_interval, threshold, rules)
+        return _column_spans(bins, deployments, window, rules)
+    kept, total = _bins_in_window(bins, window)
+    if not kept:
+        return [Span(window.start, window.stop, NOT_EXPECTED)]
+    dense, mean_interval, threshold = _branch(len(kept), total, window, rules)
+    if dense:
+        pieces = _dense_pieces(kept, mean_interval, threshold, rules)
     else:
-        kept, total = _bins_in_window(bins, window)
-        if not kept:
-            return [Span(window.start, window.stop, NOT_EXPECTED)]
-        dense, mean_interval, threshold = _branch(len(kept), total, window, rules)
-        if dense:
-            pieces = _dense_pieces(kept, mean_interval, threshold, rules)
-        else:
-            pieces = _sparse_pieces(kept, mean_interval, threshold, rules)
+        pieces = _sparse_pieces(kept, mean_interval, threshold, rules)
     pieces.append((window.start, window.stop, _BACKGROUND))
     pieces.extend(_not_expected_pieces(deployments, window))
     return _overlay(pieces, window, _deployment_cuts(deployments, window))
@@ -479,30 +475,58 @@ def _level_ranks(ratios: Floats, rules: Rules) -> NDArray[np.int64]:
     return np.where(ratios < rules.sparse_min, _PRESENT, sparse)
 
 
+# Pieces as columns: (starts, stops, ranks).
+ColumnPieces = tuple["Floats", "Floats", "NDArray[np.int64]"]
+
+
+def _column_spans(
+    bins: BinColumns, deployments: Sequence[Deployment], window: Window, rules: Rules
+) -> list[Span]:
+    """``stream_spans`` over columns (a non-empty window)."""
+    columns, total = _columns_in_window(bins, window)
+    if not len(columns[0]):
+        return [Span(window.start, window.stop, NOT_EXPECTED)]
+    dense, mean_interval, threshold = _branch(len(columns[0]), total, window, rules)
+    if dense:
+        pieces = _dense_column_pieces(*columns, mean_interval, threshold, rules)
+    else:
+        pieces = _sparse_column_pieces(*columns, mean_interval, threshold, rules)
+    others = [(window.start, window.stop, _BACKGROUND), *_not_expected_pieces(deployments, window)]
+    more_starts, more_stops, more_ranks = zip(*others, strict=True)
+    return _overlay_columns(
+        np.concatenate((pieces[0], more_starts)),
+        np.concatenate((pieces[1], more_stops)),
+        np.concatenate((pieces[2], more_ranks)),
+        window,
+        _deployment_cuts(deployments, window),
+    )
+
+
 def _dense_column_pieces(
     firsts: Floats, lasts: Floats, counts: Counts, mean_interval: float, threshold: float, rules: Rules
-) -> list[Piece]:
+) -> ColumnPieces:
     """``_dense_pieces`` over columns: the latest point before each bin is a running maximum."""
     reach = np.empty_like(firsts)
     reach[0] = firsts[0]
     reach[1:] = lasts[:-1]
     reach = np.maximum.accumulate(reach)
     gaps = np.flatnonzero(firsts - reach > threshold)
-    pieces: list[Piece] = list(zip(reach[gaps].tolist(), firsts[gaps].tolist(), repeat(_GAP)))
     several = np.flatnonzero(counts > 1)
     ratios = (lasts[several] - firsts[several]) / counts[several] / mean_interval
     chosen = (ratios > 1.0) & ~(ratios < rules.sparse_min)  # sparse, and not Present by the level table
     sparse = several[chosen]
-    ranks = _level_ranks(ratios[chosen], rules)
-    pieces.extend(zip(firsts[sparse].tolist(), lasts[sparse].tolist(), ranks.tolist(), strict=True))
     end, last = float(reach[-1]), float(lasts[-1])
-    pieces.append((float(firsts[0]), last if last > end else end, _PRESENT))
-    return pieces
+    present = (float(firsts[0]), last if last > end else end)
+    return (
+        np.concatenate((reach[gaps], firsts[sparse], present[:1])),
+        np.concatenate((firsts[gaps], lasts[sparse], present[1:])),
+        np.concatenate((np.full(len(gaps), _GAP), _level_ranks(ratios[chosen], rules), [_PRESENT])),
+    )
 
 
 def _sparse_column_pieces(
     firsts: Floats, lasts: Floats, counts: Counts, mean_interval: float, threshold: float, rules: Rules
-) -> list[Piece]:
+) -> ColumnPieces:
     """``_sparse_pieces`` over columns."""
     ratios = np.zeros(len(firsts), dtype=np.float64)
     several = counts > 1
@@ -511,7 +535,56 @@ def _sparse_column_pieces(
     short = lasts - firsts < 2 * threshold
     low = np.where(short, firsts - threshold, firsts)
     high = np.where(short & (widened > lasts), widened, lasts)  # max(last, first + threshold)
-    return list(zip(low.tolist(), high.tolist(), _level_ranks(ratios, rules).tolist(), strict=True))
+    return low, high, _level_ranks(ratios, rules)
+
+
+#: Overlay rank → the index of its category in _CATEGORY_OF (equal categories merge, not ranks).
+_CATEGORY_INDEX = np.array([0, 1, 2, 3, 4, 0, 5])
+_RANKS = np.arange(len(_RANK_CATEGORY))[:, np.newaxis]
+_CATEGORY_OF = (MISSING, PRESENT, SPARSE1, SPARSE2, SPARSE3, NOT_EXPECTED)
+
+
+def _overlay_columns(
+    starts: Floats, stops: Floats, ranks: NDArray[np.int64], window: Window, cuts: set[float]
+) -> list[Span]:
+    """``_overlay`` over pieces as columns, with the same result.
+
+    The instants where a piece starts or stops, or a cut lies, split the window into elementary
+    intervals; over each, the highest rank with a piece covering it wins (the number of pieces of
+    each rank covering it is a cumulative sum of starts less stops). Neighbours of one category
+    merge except where the second begins at a cut.
+    """
+    low, high = window.start, window.stop
+    starts = np.maximum(starts, low)
+    stops = np.minimum(stops, high)
+    kept = starts < stops
+    starts, stops, ranks = starts[kept], stops[kept], ranks[kept]
+    cut_times = np.array(sorted(cuts), dtype=np.float64)
+    times = np.concatenate((starts, stops, cut_times))
+    times.sort()
+    distinct = np.empty(len(times), dtype=bool)
+    distinct[0] = True
+    np.not_equal(times[1:], times[:-1], out=distinct[1:])
+    times = times[distinct]
+    # changes[rank, i]: pieces of that rank starting at times[i] less those stopping there.
+    count = len(starts)
+    changes = np.bincount(
+        np.concatenate((ranks, ranks)) * len(times) + np.searchsorted(times, np.concatenate((starts, stops))),
+        weights=np.concatenate((np.ones(count), np.full(count, -1.0))),
+        minlength=len(_RANK_CATEGORY) * len(times),
+    ).reshape(len(_RANK_CATEGORY), len(times))
+    covered = np.cumsum(changes, axis=1)[:, :-1] > 0.5  # over [times[i], times[i + 1])
+    top = (covered * _RANKS).max(axis=0)  # the background covers the whole window: never empty
+    category = _CATEGORY_INDEX[top]
+    begins = np.empty(len(category), dtype=bool)
+    begins[0] = True
+    np.not_equal(category[1:], category[:-1], out=begins[1:])
+    begins[np.searchsorted(times, cut_times)] = True  # cuts lie strictly inside the window
+    first = np.flatnonzero(begins)
+    bounds = times[first].tolist()
+    bounds.append(high)
+    names = [_CATEGORY_OF[c] for c in category[first].tolist()]
+    return list(map(_span, zip(bounds, bounds[1:], names, strict=False)))
 
 
 def _not_expected_pieces(deployments: Sequence[Deployment], window: Window) -> list[Piece]:
@@ -560,4 +633,4 @@ def _overlay(pieces: list[Piece], window: Window, cuts: set[float]) -> list[Span
                 flat.append([previous, time, category])
             previous = time
         active[rank] += delta
-    return [Span(start, stop, category) for start, stop, category in flat]
+    return list(map(_span, flat))
