@@ -26,6 +26,7 @@ from ooi_status.availability.report import (
     delimited,
     span_records,
     timestamp_text,
+    timestamp_texts,
     visavail,
 )
 from ooi_status.availability.svg import axis_ticks, render_svg
@@ -55,6 +56,12 @@ def test_timestamp_text_is_format_ntp(ntp):
 )
 def test_timestamp_text_examples(ntp, text):
     assert timestamp_text(ntp) == text
+    assert timestamp_texts([ntp, ntp]) == [text, text]
+
+
+@given(st.lists(st.floats(-(2**33), 2**36, allow_nan=False)))
+def test_timestamp_texts_are_timestamp_text_of_each(times):
+    assert timestamp_texts(times) == [timestamp_text(t) for t in times]
 
 
 def timeline(deployments=(), streams=()) -> Timeline:  # type: ignore[no-untyped-def]

@@ -17,6 +17,8 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from ooi_status.availability.engine import Span, Timeline
 from ooi_status.exports import csv_row
 from ooi_status.times import NTP_EPOCH
@@ -78,6 +80,17 @@ def timestamp_text(ntp: float) -> str:
     return _date_text(day) + _CLOCK[second // 60] + _SECONDS[second % 60]
 
 
+def timestamp_texts(times: Sequence[float]) -> list[str]:
+    """``timestamp_text`` of each time, the arithmetic done on all of them at once."""
+    days, seconds = np.divmod(np.floor(np.asarray(times, dtype=np.float64)).astype(np.int64), _DAY)
+    minutes, seconds = np.divmod(seconds, 60)
+    date, clock, second = _date_text, _CLOCK, _SECONDS
+    return [
+        date(day) + clock[minute] + second[s]
+        for day, minute, s in zip(days.tolist(), minutes.tolist(), seconds.tolist(), strict=True)
+    ]
+
+
 # --- rows ----------------------------------------------------------------------------------------
 
 
@@ -93,7 +106,7 @@ def deployment_rows(timeline: Timeline, style: Style) -> list[list[str]]:
 def stream_rows(spans: Sequence[Span], style: Style) -> list[list[str]]:
     """[start, label, stop] of each span of one stream."""
     labels = style.labels
-    starts = [timestamp_text(s.start) for s in spans]
+    starts = timestamp_texts([s.start for s in spans])
     # A stream's spans tile the window: each stop is the next start, whose text is made already.
     stops = [
         starts[i] if i < len(spans) and spans[i].start == s.stop else timestamp_text(s.stop)

@@ -23,6 +23,7 @@ from ooi_status.availability.report import (
     FALLBACK_COLOR,
     Style,
     timestamp_text,
+    timestamp_texts,
 )
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime
 
@@ -147,10 +148,11 @@ def _stream_row(frame: _Frame, index: int, measure: str, spans: Sequence[Span], 
         for key, label in style.labels.items()
     }
     parts = [_row_frame(frame, y, measure), '<g shape-rendering="crispEdges">\n']
-    text = timestamp_text
-    for span in spans:
+    starts = timestamp_texts([span.start for span in spans])
+    stops = timestamp_texts([span.stop for span in spans])
+    for span, start, stop in zip(spans, starts, stops, strict=True):
         color, label = looks.get(span.category) or (FALLBACK_COLOR, escape(span.category))
-        tip = f"{name}: {label}, {text(span.start)} – {text(span.stop)} UTC"
+        tip = f"{name}: {label}, {start} – {stop} UTC"
         parts.append(_span(frame, y, span.start, span.stop, color, tip))
     parts.append("</g>\n")
     return parts
