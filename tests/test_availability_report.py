@@ -25,6 +25,7 @@ from ooi_status.availability.report import (
     Style,
     delimited,
     span_records,
+    stream_rows,
     timestamp_text,
     timestamp_texts,
     visavail,
@@ -62,6 +63,27 @@ def test_timestamp_text_examples(ntp, text):
 @given(st.lists(st.floats(-(2**33), 2**36, allow_nan=False)))
 def test_timestamp_texts_are_timestamp_text_of_each(times):
     assert timestamp_texts(times) == [timestamp_text(t) for t in times]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 2**33),
+            st.floats(0, 2**33),
+            st.sampled_from(["present", "missing", "sparse2", "not_a_category"]),
+        )
+    ),
+    st.booleans(),
+)
+def test_stream_rows_are_each_spans_start_label_and_stop(pieces, tiled):
+    if tiled:  # as the engine makes them: each stop is the next start
+        pieces = [(start, nxt[0], c) for (start, _, c), nxt in zip(pieces, pieces[1:], strict=False)]
+    spans = [Span(start, stop, category) for start, stop, category in pieces]
+    labels = STYLE.labels
+    expected = [
+        [timestamp_text(s.start), labels.get(s.category, s.category), timestamp_text(s.stop)] for s in spans
+    ]
+    assert stream_rows(spans, STYLE) == expected
 
 
 def timeline(deployments=(), streams=()) -> Timeline:  # type: ignore[no-untyped-def]
