@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+from functools import partial
 from typing import NamedTuple, Protocol
 
 _MAX_BIGINT = 2**63 - 1
@@ -41,6 +42,10 @@ class BinRow(NamedTuple):
     points: int
     first: float
     last: float
+
+
+#: A BinRow from a 4-sequence (bin, points, first, last), without a Python-level call.
+bin_row = partial(tuple.__new__, BinRow)
 
 
 class OpenDeployment(NamedTuple):

@@ -10,13 +10,12 @@ without a Python object per bin and the availability rules run over them as arra
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, overload
 
 import numpy as np
 
 from ooi_status.availability.engine import BinColumns
-from ooi_status.sources.base import BinRow
+from ooi_status.sources.base import BinRow, bin_row
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
 #: One packed bin: bin, count, first, last as big-endian int8, int8, float8, float8 (PostgreSQL's
 #: int8send and float8send).
 PACKED_BIN = np.dtype([("bin", ">i8"), ("count", ">i8"), ("first", ">f8"), ("last", ">f8")])
-
-_bin_row = partial(tuple.__new__, BinRow)
 
 
 class BinTable(BinColumns, Sequence[BinRow]):
@@ -91,7 +88,7 @@ class BinTable(BinColumns, Sequence[BinRow]):
 
     def __iter__(self) -> Iterator[BinRow]:
         columns = (self.bins.tolist(), self.counts.tolist(), self.firsts.tolist(), self.lasts.tolist())
-        return map(_bin_row, zip(*columns, strict=True))
+        return map(bin_row, zip(*columns, strict=True))
 
     def __repr__(self) -> str:
         return f"BinTable({list(self)!r})"

@@ -31,6 +31,7 @@ from ooi_status.sources.base import (
     StreamRow,
     StreamSource,
     bin_bound,
+    bin_row,
     instrument_exists,
     split_refdes,
 )
@@ -262,7 +263,7 @@ def _row_bins(
     )
     stores: dict[StreamKey, dict[str, list[BinRow]]] = defaultdict(lambda: defaultdict(list))
     for method, stream, store, *row in conn.execute(query):
-        stores[(method, stream)][store].append(_bin_row(row))
+        stores[(method, stream)][store].append(bin_row(row))
     return {key: _one_row_per_bin(by_store) for key, by_store in stores.items()}
 
 
@@ -287,7 +288,6 @@ CROSS JOIN LATERAL (
 """
 _PACKED_ROW = struct.Struct(">qqdd")
 _MIN_BIGINT = -(2**63)
-_bin_row = partial(tuple.__new__, BinRow)  # a BinRow from a 4-tuple, without a Python-level call
 
 
 def _packed_bins(
@@ -345,7 +345,7 @@ def _packed_bins_of_streams(
     stores: dict[int, dict[str, list[BinRow]]] = defaultdict(dict)
     longest: dict[tuple[str, str, str], float] = {}
     for i, store, packed, span in conn.execute(text(_PACKED_BINS_OF_STREAMS), params):
-        stores[i][store] = list(map(_bin_row, _PACKED_ROW.iter_unpack(packed)))
+        stores[i][store] = list(map(bin_row, _PACKED_ROW.iter_unpack(packed)))
         parts, method, stream, *_ = wanted[i - 1]
         key = ("-".join(parts), method, stream)
         longest[key] = max(longest.get(key, span), span)
