@@ -55,7 +55,7 @@ from typing import Any
 
 from sqlalchemy import CursorResult, bindparam, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from ooi_status.model.types import UTCDateTime
 from ooi_status.reports import in_memory
@@ -382,8 +382,7 @@ def _statement(
         only="" if only is None else " AND h.deployed_stream_id IN (SELECT sid FROM streams)",
     )
     streams = _STREAMS_AT_START.format(where="" if only is None else "\n    WHERE ds.id IN :only")
-    binds = [bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime())]
-    params = {"start": start, "stop": stop, "start_s": start.timestamp(), "stop_s": stop.timestamp()}
+    binds, params = _window_parameters(start, stop)
     if only is not None:
         binds.append(bindparam("only", expanding=True))
         params["only"] = list(only)
@@ -391,8 +390,13 @@ def _statement(
     return statement, params
 
 
+def _dialect(session: Session) -> str:
+    """The statements' dialect: "postgresql", else "sqlite"."""
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
 def _epoch(session: Session) -> str:
-    return _EPOCH["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    return _EPOCH[_dialect(session)]
 
 
 def _stream_rows(
@@ -437,15 +441,13 @@ def _fast_rows(result: Iterable[Any], slow: list[int]) -> list[dict[str, Any]]:
         operational = round(operational, 3) if operational > 0 else 0.0
         degraded = round(degraded, 3) if degraded > 0 else 0.0
         failed = round(failed, 3) if failed > 0 else 0.0
-        tracked = operational + degraded + failed
-        rows.append(
-            {
-                "id": sid, "refdes": refdes, "method": method, "stream": stream,
-                OPERATIONAL: operational, DEGRADED: degraded, FAILED: failed,
-                NOT_TRACKED: round(not_tracked, 3) if not_tracked > 0 else 0.0, SILENCED: 0.0,
-                "uptime_percent": round(100.0 * operational / tracked, 2) if tracked > 0 else None,
-            }
-        )  # fmt: skip
+        row = {
+            "id": sid, "refdes": refdes, "method": method, "stream": stream,
+            OPERATIONAL: operational, DEGRADED: degraded, FAILED: failed,
+            NOT_TRACKED: round(not_tracked, 3) if not_tracked > 0 else 0.0, SILENCED: 0.0,
+        }  # fmt: skip
+        row["uptime_percent"] = uptime_percent(row)
+        rows.append(row)
     return rows
 
 
@@ -471,15 +473,20 @@ def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> 
         f" ELSE ({at('stop', 'b', state, column)}) - ({at('start', 'a', state, column)}) END"
         for state, column in _CUMULATIVE.items()
     ]
-    dialect = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
     row = f"h.id, h.old_status, h.new_status, {epoch.format('h.changed_at')} AS t, " + ", ".join(
         f"h.{column}" for column in _CUMULATIVE.values()
     )
-    sql = _EDGES[dialect].format(slow=_SLOW, seconds=",\n       ".join(seconds), row=row)
-    statement = text(sql).bindparams(
-        bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime())
-    )
-    return statement, {"start": start, "stop": stop, "start_s": start.timestamp(), "stop_s": stop.timestamp()}
+    sql = _EDGES[_dialect(session)].format(slow=_SLOW, seconds=",\n       ".join(seconds), row=row)
+    binds, params = _window_parameters(start, stop)
+    return text(sql).bindparams(*binds), params
+
+
+def _window_parameters(start: datetime, stop: datetime) -> tuple[list[BindParameter[Any]], dict[str, Any]]:
+    """The window's bind parameters of the report's statements: the edges as timestamps
+    (``start``, ``stop``) and as epoch seconds (``start_s``, ``stop_s``)."""
+    binds = [bindparam("start", type_=UTCDateTime()), bindparam("stop", type_=UTCDateTime())]
+    params = {"start": start, "stop": stop, "start_s": start.timestamp(), "stop_s": stop.timestamp()}
+    return binds, params
 
 
 def fill_cumulative(session: Session) -> int:
