@@ -135,6 +135,14 @@ def _history(session: Session, start: datetime, now: datetime, hold: timedelta) 
         found.setdefault(row.deployed_stream_id, []).append(row)
     if not hold:
         return found  # the status at start is the first change's old status
+    # Each stream's latest change before them, read for all of them at once: it holds the status
+    # at start unless it did not last the hold; only then are a stream's changes read further back.
+    ordered = sorted(found)
+    for at in range(0, len(ordered), _CHUNK):
+        for row in session.execute(
+            select(*columns).where(_H.id.in_(_latest_ids(ordered[at : at + _CHUNK], start - hold)))
+        ):
+            found[row.deployed_stream_id].insert(0, row)
     for sid, rows in found.items():
         while held_status(rows, start, hold)[1] is None:
             first = rows[0]
@@ -150,6 +158,19 @@ def _history(session: Session, start: datetime, now: datetime, hold: timedelta) 
                 break  # the stream's whole history: before it, the first old status
             rows[:0] = reversed(earlier)
     return found
+
+
+def _latest_ids(streams: list[int], edge: datetime) -> Any:
+    """The id of each stream's latest change at or before ``edge`` (a subquery)."""
+    earlier = StatusHistory.__table__.alias("earlier")
+    latest = (
+        select(earlier.c.id)
+        .where(earlier.c.deployed_stream_id == _DS.id, earlier.c.changed_at <= edge)
+        .order_by(earlier.c.changed_at.desc(), earlier.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(latest).select_from(_DS_TABLE).where(_DS.id.in_(streams))
 
 
 def notify_round(session: Session, now: datetime, settings: Settings) -> RoundPlan:
