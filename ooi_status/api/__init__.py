@@ -21,6 +21,7 @@ from ooi_status.api.context import (
     metadata_session,
     monitor_session,
 )
+from ooi_status.api.encoder import FastJSONProvider
 from ooi_status.api.errors import BadRequest
 from ooi_status.api.validation import repeated_parameter
 from ooi_status.api.views import (
@@ -52,10 +53,10 @@ class IdConverter(IntegerConverter):
 def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.json = FastJSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.config.update(flask_config)
     app.config["JSON_SORT_KEYS"] = False
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["id"] = IdConverter
     context.init_app(app, settings)
     logging.getLogger("ooi_status").setLevel(settings.LOG_LEVEL)

@@ -46,6 +46,7 @@ from werkzeug.datastructures import MultiDict
 from ooi_status import __version__, revision
 from ooi_status.api.coalesce import coalescer, fresh_read
 from ooi_status.api.context import current_settings, monitor_session
+from ooi_status.api.encoder import json_bytes
 from ooi_status.model.monitor import Silence
 from ooi_status.times import utcnow
 
@@ -135,7 +136,7 @@ def revision_cached(
 
             def build() -> bytes:
                 value = view(query, **url_arguments) if parse is not None else view(**url_arguments)
-                return current_app.json.dumps(value).encode()
+                return json_bytes(value)
 
             encoding = GZIP if accepts_gzip() else IDENTITY
             body = cached_body(cache, current, key, encoding, build)

@@ -32,6 +32,7 @@ from ooi_status.api.availability import (
 )
 from ooi_status.api.coalesce import fresh_read
 from ooi_status.api.context import current_settings, metadata_sources
+from ooi_status.api.encoder import json_bytes
 from ooi_status.availability.engine import Timeline
 from ooi_status.availability.report import Style, delimited, visavail
 from ooi_status.availability.svg import render_svg
@@ -104,8 +105,8 @@ _SHAPING = ("AVAILABILITY_", "DEPLOYMENT_", "GAP_", "MIN_BINS", "SPARSE_")
 def serialize(timeline: Timeline, style: Style, fmt: str) -> bytes:
     """The body of one format, as bytes (the ETag is their hash)."""
     if fmt == "json":
-        text = current_app.json.dumps(visavail(timeline, style), separators=(",", ":"))
-    elif fmt == "svg":
+        return json_bytes(visavail(timeline, style))
+    if fmt == "svg":
         text = render_svg(timeline, style)
     else:
         text = delimited(timeline, style, "," if fmt == "csv" else "\t")

@@ -14,6 +14,7 @@ from ooi_status.api.answers import IDENTITY, cached_body, revision_now
 from ooi_status.api.arguments import choice
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
+from ooi_status.api.encoder import json_bytes
 from ooi_status.api.reports import FORMATS, coverage_window, csv_text, report_window
 from ooi_status.coverage import SECONDS
 from ooi_status.reports import coverage_report
@@ -81,7 +82,7 @@ def coverage() -> Response:
         if fmt == "csv":
             header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
             return csv_text(header, rows).encode()
-        return current_app.json.dumps(rows, separators=_COMPACT).encode()
+        return json_bytes(rows)
 
     body = cached_body(cache, current, key, IDENTITY, build)
     if fmt == "csv":
@@ -93,12 +94,8 @@ def coverage() -> Response:
         "start_time": None if start is None else format_timestamp(start),
         "stop_time": format_timestamp(stop),
     }
-    text = current_app.json.dumps(head, separators=_COMPACT)
-    answer = b"".join((text[:-1].encode(), b',"rows":', body, b"}\n"))
+    answer = b"".join((json_bytes(head)[:-1], b',"rows":', body, b"}\n"))
     return current_app.response_class(answer, mimetype="application/json")
-
-
-_COMPACT = (",", ":")
 
 
 def _csv(body: str | bytes, name: str) -> Response:
