@@ -148,6 +148,26 @@ class StatusHistory(MonitorBase):
     cum_not_tracked: Mapped[float | None] = mapped_column(Float)
 
 
+class StatusLatest(MonitorBase):
+    """Each stream's latest history row (by changed_at, then id) with its cumulative seconds, kept
+    by ooi_status.reports.uptime.fill_cumulative with the rows it fills: the uptime report reads a
+    stream's seconds at a moment after that row from here instead of probing the history. Deleting
+    the history row deletes this one (the report then probes the history)."""
+
+    __tablename__ = "status_latest"
+    deployed_stream_id: Mapped[int] = mapped_column(
+        ForeignKey("deployed_stream.id", ondelete="CASCADE"), primary_key=True
+    )
+    history_id: Mapped[int] = mapped_column(ForeignKey("status_history.id", ondelete="CASCADE"), index=True)
+    old_status: Mapped[str] = mapped_column(String(16))
+    new_status: Mapped[str] = mapped_column(String(16))
+    changed_at: Mapped[datetime]
+    cum_operational: Mapped[float] = mapped_column(Float)
+    cum_degraded: Mapped[float] = mapped_column(Float)
+    cum_failed: Mapped[float] = mapped_column(Float)
+    cum_not_tracked: Mapped[float] = mapped_column(Float)
+
+
 class PendingUpdate(MonitorBase):
     """The event outbox: one message for one destination, delivered at least once.
 

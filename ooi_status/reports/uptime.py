@@ -53,7 +53,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, text
+import numpy as np
+from sqlalchemy import CursorResult, Result, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
@@ -174,6 +175,7 @@ _CUMULATIVE = {
     FAILED: "cum_failed",
     NOT_TRACKED: "cum_not_tracked",
 }
+_COLUMNS = ", ".join(_CUMULATIVE.values())
 
 _SLOW = """
 slow AS (
@@ -208,15 +210,27 @@ _FIRST = """
 # The rows of each stream's edges: its latest row at or before the start (a), its latest row
 # before the stop (b) and, when it has none at or before the start, its first row (f).
 # PostgreSQL: LATERAL probes; SQLite (no LATERAL): the rows' ids, then the rows by id.
+# A stream's edge row from status_latest when its latest row is before the edge (no probe), else
+# the probe of the history.
+_KEPT = "l.changed_at {op} :{edge}"
 _EDGES = {
     "postgresql": f"""
 WITH {{slow}}
 SELECT e.sid, e.refdes, e.method, e.stream, e.slow, {{seconds}}
 FROM ({_FAST_STREAMS}) AS e
-LEFT JOIN LATERAL (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<=", edge="start")}) AS a
-  ON true
-LEFT JOIN LATERAL (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<", edge="stop")}) AS b
-  ON true
+LEFT JOIN status_latest l ON l.deployed_stream_id = e.sid
+LEFT JOIN LATERAL (
+    SELECT {{kept}} WHERE {_KEPT.format(op="<=", edge="start")}
+    UNION ALL
+    (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<=", edge="start")})
+    LIMIT 1
+) AS a ON true
+LEFT JOIN LATERAL (
+    SELECT {{kept}} WHERE {_KEPT.format(op="<", edge="stop")}
+    UNION ALL
+    (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<", edge="stop")})
+    LIMIT 1
+) AS b ON true
 LEFT JOIN LATERAL (
     SELECT {{row}} FROM status_history h {_FIRST.replace("WHERE", "WHERE a.id IS NULL AND")}
 ) AS f ON true
@@ -225,8 +239,14 @@ LEFT JOIN LATERAL (
 WITH {{slow}},
 e AS MATERIALIZED (
     SELECT s.*,
-           (SELECT h.id FROM status_history h {_LATEST.format(of="s", op="<=", edge="start")}) AS a_id,
-           (SELECT h.id FROM status_history h {_LATEST.format(of="s", op="<", edge="stop")}) AS b_id
+           COALESCE(
+               (SELECT l.history_id FROM status_latest l
+                WHERE l.deployed_stream_id = s.sid AND {_KEPT.format(op="<=", edge="start")}),
+               (SELECT h.id FROM status_history h {_LATEST.format(of="s", op="<=", edge="start")})) AS a_id,
+           COALESCE(
+               (SELECT l.history_id FROM status_latest l
+                WHERE l.deployed_stream_id = s.sid AND {_KEPT.format(op="<", edge="stop")}),
+               (SELECT h.id FROM status_history h {_LATEST.format(of="s", op="<", edge="stop")})) AS b_id
     FROM ({_FAST_STREAMS}) AS s
 ),
 ef AS MATERIALIZED (
@@ -241,7 +261,25 @@ LEFT JOIN (SELECT {{row}} FROM status_history h) AS b ON b.id = e.b_id
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS f ON f.id = e.f_id
 """,
 }
-_ANY_UNFILLED = text("SELECT 1 FROM status_history WHERE cum_operational IS NULL LIMIT 1")
+_UNFILLED_STREAMS = text(
+    "SELECT DISTINCT deployed_stream_id FROM status_history WHERE cum_operational IS NULL"
+)
+# The latest row of each of these streams (filled: the streams just filled), into status_latest.
+_KEEP_LATEST = text(f"""
+INSERT INTO status_latest (deployed_stream_id, history_id, old_status, new_status, changed_at, {_COLUMNS})
+SELECT h.deployed_stream_id, h.id, h.old_status, h.new_status, h.changed_at, {_COLUMNS}
+FROM deployed_stream ds
+JOIN status_history h ON h.id = (
+    SELECT x.id FROM status_history x WHERE x.deployed_stream_id = ds.id
+    ORDER BY x.changed_at DESC, x.id DESC LIMIT 1
+)
+WHERE ds.id IN :streams
+ON CONFLICT (deployed_stream_id) DO UPDATE SET
+    history_id = excluded.history_id, old_status = excluded.old_status, new_status = excluded.new_status,
+    changed_at = excluded.changed_at, {", ".join(f"{c} = excluded.{c}" for c in _CUMULATIVE.values())}
+""").bindparams(bindparam("streams", expanding=True))
+#: Streams per statement keeping status_latest (SQLite's bound-parameter limit).
+_LATEST_PAGE = 1000
 
 # For each stream with unfilled rows, from its earliest unfilled row on: every row's cumulative
 # is its base row's (the stream's latest row before that time; none: 0) plus the seconds of the
@@ -429,26 +467,68 @@ def _by_name(row: dict[str, Any]) -> tuple[str, str, str]:
     return row["refdes"], row["method"], row["stream"]
 
 
-def _fast_rows(result: Iterable[Any], slow: list[int]) -> list[dict[str, Any]]:
-    """_finish of the rows of the cumulative statement (no silenced time), made in one step each:
-    12,000 of them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams
-    (not answered) go to ``slow``."""
-    rows = []
-    for sid, refdes, method, stream, is_slow, operational, degraded, failed, not_tracked in result:
-        if is_slow:
-            slow.append(sid)
-            continue
-        operational = round(operational, 3) if operational > 0 else 0.0
-        degraded = round(degraded, 3) if degraded > 0 else 0.0
-        failed = round(failed, 3) if failed > 0 else 0.0
-        row = {
-            "id": sid, "refdes": refdes, "method": method, "stream": stream,
-            OPERATIONAL: operational, DEGRADED: degraded, FAILED: failed,
-            NOT_TRACKED: round(not_tracked, 3) if not_tracked > 0 else 0.0, SILENCED: 0.0,
+def _fast_rows(result: Result[Any], slow: list[int]) -> list[dict[str, Any]]:
+    """_finish of the rows of the cumulative statement (no silenced time), as columns: 12,000 of
+    them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams (not answered)
+    go to ``slow``."""
+    answered: list[Any] = []
+    row: Any
+    for row in result.all():
+        if row[4]:
+            slow.append(row[0])
+        else:
+            answered.append(row)
+    if not answered:
+        return []
+    sids, refdes, methods, streams, _, *columns = zip(*answered, strict=True)
+    seconds = np.array(columns, dtype=np.float64).reshape(len(columns), len(sids))
+    seconds = round_ms(np.where(seconds > 0, seconds, 0.0))
+    operational, degraded, failed, not_tracked = seconds
+    # uptime_percent of each row: the same operations in the same order, then Python's round.
+    tracked = operational + degraded + failed
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = (100.0 * operational / tracked).tolist()
+    percents = [
+        round(share, 2) if total > 0 else None for share, total in zip(shares, tracked.tolist(), strict=True)
+    ]
+    return [
+        {
+            "id": sid,
+            "refdes": r,
+            "method": m,
+            "stream": st,
+            OPERATIONAL: op,
+            DEGRADED: deg,
+            FAILED: fail,
+            NOT_TRACKED: nt,
+            SILENCED: 0.0,
+            "uptime_percent": percent,
         }  # fmt: skip
-        row["uptime_percent"] = uptime_percent(row)
-        rows.append(row)
-    return rows
+        for sid, r, m, st, op, deg, fail, nt, percent in zip(
+            sids, refdes, methods, streams, *(column.tolist() for column in seconds), percents, strict=True
+        )
+    ]
+
+
+#: 2^22: the epoch seconds of 2004–2038 and every sum and difference of them the statements make
+#: are multiples of 2^-22 (module docstring).
+_GRID = float(2**22)
+
+
+def round_ms(values: np.ndarray) -> np.ndarray:
+    """``round(x, 3)`` of every value, as Python rounds (the correctly rounded decimal, ties to
+    even, then the double nearest to it). Values all on the 2^-22 grid (x = m / 2^22, m an
+    integer below 2^62 / 1000: m * 1000 fits in 64 bits) are rounded in integers: the
+    thousandths k = m * 1000 / 2^22 to the nearest, ties to even, and k / 1000 (one correctly
+    rounded division: that same double); any other value is left to Python's round, one by one."""
+    scaled = values * _GRID  # exact: a power of two
+    if values.size == 0 or (np.all(scaled == np.floor(scaled)) and np.all(np.abs(scaled) < 2**62 / 1000)):
+        thousandths, rest = np.divmod(scaled.astype(np.int64) * 1000, 2**22)
+        half = 2**21
+        thousandths += (rest > half) | ((rest == half) & (thousandths % 2 == 1))
+        return thousandths / 1000.0
+    flat = [round(value, 3) for value in values.ravel().tolist()]
+    return np.array(flat, dtype=np.float64).reshape(values.shape)
 
 
 def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> tuple[TextClause, dict]:
@@ -476,7 +556,11 @@ def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> 
     row = f"h.id, h.old_status, h.new_status, {epoch.format('h.changed_at')} AS t, " + ", ".join(
         f"h.{column}" for column in _CUMULATIVE.values()
     )
-    sql = _EDGES[_dialect(session)].format(slow=_SLOW, seconds=",\n       ".join(seconds), row=row)
+    kept = (
+        f"l.history_id AS id, l.old_status, l.new_status, {epoch.format('l.changed_at')} AS t, "
+        + ", ".join(f"l.{column}" for column in _CUMULATIVE.values())
+    )
+    sql = _EDGES[_dialect(session)].format(slow=_SLOW, seconds=",\n       ".join(seconds), row=row, kept=kept)
     binds, params = _window_parameters(start, stop)
     return text(sql).bindparams(*binds), params
 
@@ -492,12 +576,15 @@ def _window_parameters(start: datetime, stop: datetime) -> tuple[list[BindParame
 def fill_cumulative(session: Session) -> int:
     """Fill the cumulative seconds of the history rows that have none (the round's new rows, rows
     written by hand or by a bulk load), and recompute the rows after them of the same stream: a
-    row written out of time order changes every later one. One probe of a partial index when
-    there is nothing to fill. The number of rows written."""
-    if session.execute(_ANY_UNFILLED).first() is None:
+    row written out of time order changes every later one; then those streams' status_latest
+    rows. One probe of a partial index when there is nothing to fill. The number of rows written."""
+    streams = session.execute(_UNFILLED_STREAMS).scalars().all()
+    if not streams:
         return 0
     statement = text(_FILL.format(t=_epoch(session).format("h.changed_at"), sums=_FILL_SUMS))
     result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    for page in range(0, len(streams), _LATEST_PAGE):
+        session.execute(_KEEP_LATEST, {"streams": streams[page : page + _LATEST_PAGE]})
     return result.rowcount or 0
 
 

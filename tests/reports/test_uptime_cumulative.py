@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pytest
 from alembic import command
 from api.factories import deployed, expected, history
@@ -16,9 +17,9 @@ from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ooi_status import migrate
-from ooi_status.model.monitor import StatusHistory
+from ooi_status.model.monitor import StatusHistory, StatusLatest
 from ooi_status.reports import uptime as uptime_module
-from ooi_status.reports.uptime import STATES, _cumulative_statement, fill_cumulative, uptime
+from ooi_status.reports.uptime import STATES, _cumulative_statement, fill_cumulative, round_ms, uptime
 
 OP, DEG, FAIL, NT = "operational", "degraded", "failed", "notTracked"
 STATES4 = (OP, DEG, FAIL, NT)
@@ -39,6 +40,30 @@ def _unfilled(session: Session) -> int:
     return session.scalar(
         select(func.count()).select_from(StatusHistory).where(StatusHistory.cum_operational.is_(None))
     )
+
+
+_KEPT_COLUMNS = (
+    "old_status",
+    "new_status",
+    "changed_at",
+    *(f"cum_{s}" for s in ("operational", "degraded", "failed", "not_tracked")),
+)
+
+
+def _kept(session: Session) -> dict[int, tuple]:
+    """status_latest: stream id -> (history id, its columns)."""
+    return {
+        row.deployed_stream_id: (row.history_id, *(getattr(row, c) for c in _KEPT_COLUMNS))
+        for row in session.scalars(select(StatusLatest))
+    }
+
+
+def _latest_rows(session: Session) -> dict[int, tuple]:
+    """Each stream's latest history row by (changed_at, id), as status_latest should hold it."""
+    latest: dict[int, StatusHistory] = {}
+    for row in session.scalars(select(StatusHistory).order_by(StatusHistory.changed_at, StatusHistory.id)):
+        latest[row.deployed_stream_id] = row
+    return {sid: (row.id, *(getattr(row, c) for c in _KEPT_COLUMNS)) for sid, row in latest.items()}
 
 
 def _fast_ids(session: Session, start: datetime, stop: datetime) -> set[int]:
@@ -163,6 +188,7 @@ def test_the_cumulative_seconds_give_what_the_window_statement_gives(monitor_db,
                     fill_cumulative(session)
             fill_cumulative(session)
             assert _unfilled(session) == 0
+            assert _kept(session) == _latest_rows(session)
             unfilled = fleet["unfill"] and bool(rows)
             if unfilled:
                 mine = StatusHistory.deployed_stream_id == rows[0][0].id
@@ -225,6 +251,7 @@ def test_the_migration_fills_the_history_it_finds(monitor_db, now: datetime) -> 
         command.upgrade(config, "head")
         with Session(monitor_db.engine) as session:
             assert _unfilled(session) == 0
+            assert _kept(session) == _latest_rows(session) and _kept(session)[1][0] == 3
             filled = session.execute(
                 select(StatusHistory.id, StatusHistory.cum_operational, StatusHistory.cum_degraded).order_by(
                     StatusHistory.id
@@ -272,3 +299,63 @@ def test_with_many_slow_streams_the_window_statement_answers_every_one(
         finally:
             event.remove(monitor_db.engine, "before_cursor_execute", listener)
         assert seen and not any("WHERE ds.id IN" in statement for statement in seen)  # no list of ids
+
+
+# --- status_latest: each stream's latest row, read instead of a probe -----------------------------
+
+
+def test_status_latest_holds_each_streams_latest_row_and_answers_windows_after_it(
+    monitor_db, now: datetime
+) -> None:  # type: ignore[no-untyped-def]
+    with Session(monitor_db.engine) as session:
+        stream = deployed(session, CTD, expected(session, "ctdbp_no_sample"), FAIL)
+        history(session, stream, [(NT, OP, _at(now, -10)), (OP, FAIL, _at(now, -4))])
+        fill_cumulative(session)
+        history(session, stream, [(OP, DEG, _at(now, -8))])  # out of order: the latest row's seconds move
+        fill_cumulative(session)
+        assert _kept(session) == _latest_rows(session)
+        (kept,) = session.scalars(select(StatusLatest)).all()
+        assert kept.new_status == FAIL and kept.cum_degraded == pytest.approx(4 * 3600, abs=1e-3)
+        exact = uptime(session, _at(now, -9), now, "stream", cumulative=False)
+        assert uptime(session, _at(now, -9), now, "stream") == exact
+        # A window ending after the latest row takes the stream's seconds at its end from
+        # status_latest (no probe of the history): on PostgreSQL its values, so a value written
+        # there shows in the answer; SQLite reads the row it names by its key.
+        kept.cum_degraded += 3600.0
+        session.flush()
+        (row,) = uptime(session, _at(now, -9), now, "stream")
+        assert row[DEG] == exact[0][DEG] + (3600 if monitor_db.backend == "postgresql" else 0)
+        # A window ending before the latest row probes the history: status_latest is not read.
+        assert uptime(session, _at(now, -9), _at(now, -5), "stream") == uptime(
+            session, _at(now, -9), _at(now, -5), "stream", cumulative=False
+        )
+        session.rollback()
+
+
+def test_deleting_the_latest_history_row_deletes_its_status_latest_row(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    with Session(monitor_db.engine) as session:
+        stream = deployed(session, CTD, expected(session, "ctdbp_no_sample"), FAIL)
+        history(session, stream, [(NT, OP, _at(now, -10)), (OP, FAIL, _at(now, -4))])
+        fill_cumulative(session)
+        latest = session.scalar(select(StatusLatest.history_id))
+        session.execute(StatusHistory.__table__.delete().where(StatusHistory.id == latest))
+        session.expire_all()
+        assert _kept(session) == {}  # the report probes the history again
+        assert uptime(session, _at(now, -12), now, "stream") == uptime(
+            session, _at(now, -12), now, "stream", cumulative=False
+        )
+        session.rollback()
+
+
+# --- round_ms: Python's round(x, 3), computed over arrays -------------------------------------------
+
+
+@given(st.lists(st.integers(0, 2**52), max_size=30))
+def test_round_ms_of_values_on_the_grid_is_pythons_round(numerators: list[int]) -> None:
+    values = [m / 2**22 for m in numerators] + [0.0625, 0.1875, 2.0625, 0.0]  # exact ties: to even
+    assert round_ms(np.array(values)).tolist() == [round(value, 3) for value in values]
+
+
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), max_size=30))
+def test_round_ms_of_any_value_is_pythons_round(values: list[float]) -> None:
+    assert round_ms(np.array(values)).tolist() == [round(value, 3) for value in values]
