@@ -471,16 +471,16 @@ def _fast_rows(result: Result[Any], slow: list[int]) -> list[dict[str, Any]]:
     """_finish of the rows of the cumulative statement (no silenced time), as columns: 12,000 of
     them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams (not answered)
     go to ``slow``."""
-    answered: list[Any] = []
-    row: Any
-    for row in result.all():
-        if row[4]:
-            slow.append(row[0])
-        else:
-            answered.append(row)
-    if not answered:
+    fetched: Any = result.all()
+    if not fetched:
         return []
-    sids, refdes, methods, streams, _, *columns = zip(*answered, strict=True)
+    sids, refdes, methods, streams, flags, *columns = zip(*fetched, strict=True)
+    if any(flags):
+        slow += [sid for sid, flag in zip(sids, flags, strict=True) if flag]
+        answered = [row for row in fetched if not row[4]]
+        if not answered:
+            return []
+        sids, refdes, methods, streams, flags, *columns = zip(*answered, strict=True)
     seconds = np.array(columns, dtype=np.float64).reshape(len(columns), len(sids))
     seconds = round_ms(np.where(seconds > 0, seconds, 0.0))
     operational, degraded, failed, not_tracked = seconds
