@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from api.factories import deployed, expected, history
+from ooi_status import revision
 from ooi_status.api import create_app, current_databases
+from ooi_status.model.monitor import DeployedStream
 
 CTD = "CE02SHBP-LJ01D-06-CTDBPN106"
 ADCP = "CE02SHBP-LJ01D-05-ADCPTB104"
@@ -110,3 +112,64 @@ def test_bad_queries(client, query: str, message: str) -> None:  # type: ignore[
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"
     assert response.get_json()["message"].startswith(message)
+
+
+# --- kept answers: a window ending now ends at the start of the minute ---------------------------
+
+
+@pytest.fixture
+def clocked(api_settings, monitor_db, now: datetime):  # type: ignore[no-untyped-def]
+    """One stream operational for 40 days, and an app whose clock the test moves."""
+    with Session(monitor_db.engine) as session, session.begin():
+        ctd = deployed(session, CTD, expected(session, "ctdbp_no_sample"), "operational")
+        history(session, ctd, [("notTracked", "operational", now - timedelta(days=40))])
+        stream_id = ctd.id
+    clock = {"now": now + timedelta(seconds=37, microseconds=5)}
+    app = create_app(api_settings, TESTING=True, CLOCK=lambda: clock["now"])
+    yield app.test_client(), clock, stream_id
+    with app.app_context():
+        current_databases().dispose()
+
+
+def _failed_since(monitor_db, stream_id: int, at: datetime, bump: bool) -> None:  # type: ignore[no-untyped-def]
+    with Session(monitor_db.engine) as session, session.begin():
+        stream = session.get(DeployedStream, stream_id)
+        history(session, stream, [("operational", "failed", at)])
+        if bump:
+            revision.bump(session)
+
+
+def test_a_window_ending_now_ends_at_the_start_of_the_minute(clocked, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    client, _, _ = clocked
+    body = _rows(client, "window=1d&group=stream")
+    assert (body["start_time"], body["stop_time"]) == ("2026-11-22 12:00:00", "2026-11-23 12:00:00")
+    assert body["rows"][0]["operational"] == 86400.0
+    body = _rows(client, "start_time=2026-11-23T11:00:00Z&group=stream")  # stop_time: now, to the minute
+    assert body["stop_time"] == "2026-11-23 12:00:00" and body["rows"][0]["operational"] == 3600.0
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_the_answer_is_kept_until_the_revision_or_the_minute_moves(
+    clocked, monitor_db, now: datetime, fmt: str
+) -> None:  # type: ignore[no-untyped-def]
+    client, clock, stream_id = clocked
+    query = f"/report/uptime?window=1d&group=stream&format={fmt}"
+    first = client.get(query).get_data()
+    # A row written without moving the revision (no write of the product does that) shows that
+    # the kept answer is served: the data are not read again.
+    _failed_since(monitor_db, stream_id, now - timedelta(hours=6), bump=False)
+    assert client.get(query).get_data() == first
+    # A commit that moves the revision (as every write does) is in the next answer.
+    _failed_since(monitor_db, stream_id, now - timedelta(hours=3), bump=True)
+    second = client.get(query).get_data()
+    assert second != first
+    if fmt == "json":
+        (row,) = client.get(query).get_json()["rows"]
+        assert (row["operational"], row["failed"]) == (18 * 3600.0, 6 * 3600.0)
+    # The next minute: a window ending a minute later.
+    clock["now"] += timedelta(minutes=1)
+    third = client.get(query)
+    assert third.get_data() != second
+    if fmt == "json":
+        assert third.get_json()["stop_time"] == "2026-11-23 12:01:00"
+        assert third.get_json()["rows"][0]["failed"] == 6 * 3600.0 + 60

@@ -7,8 +7,9 @@ durations are seconds.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from ooi_status.api.answers import IDENTITY, cached_body, revision_now
 from ooi_status.api.arguments import choice
@@ -35,22 +36,31 @@ UPTIME_KEYS = {
 @bp.get("/report/uptime")
 @require_read
 def uptime_report() -> Response:
+    """A window ending now ends at the start of this minute (the monitor's rounds are a minute
+    apart), so the answer is the same all minute: it is kept by data revision and window, and
+    a request while neither moved answers the kept body."""
     now = (current_app.config.get("CLOCK") or utcnow)()
-    window = report_window(request.args, now)
+    window = report_window(request.args, now.replace(second=0, microsecond=0))
     group = choice(request.args, "group", GROUPS, "instrument")
     fmt = choice(request.args, "format", FORMATS, "json")
-    rows = uptime(monitor_session(), window.start, window.stop, group)
+    cache, current = revision_now()
+
+    def build() -> bytes:
+        rows = uptime(monitor_session(), window.start, window.stop, group)
+        if fmt == "csv":
+            return csv_text((*UPTIME_KEYS[group], *STATES, "uptime_percent"), rows).encode()
+        return json_bytes(rows)
+
+    key = ("report.uptime", group, fmt, window.start, window.stop)
+    body = cached_body(cache, current, key, IDENTITY, build)
     if fmt == "csv":
-        header = (*UPTIME_KEYS[group], *STATES, "uptime_percent")
-        return _csv(csv_text(header, rows), f"uptime-{group}")
-    return jsonify(
-        {
-            "group": group,
-            "start_time": format_timestamp(window.start),
-            "stop_time": format_timestamp(window.stop),
-            "rows": rows,
-        }
-    )
+        return _csv(body, f"uptime-{group}")
+    head = {
+        "group": group,
+        "start_time": format_timestamp(window.start),
+        "stop_time": format_timestamp(window.stop),
+    }
+    return _json_with_rows(head, body)
 
 
 #: The name columns of each coverage group, before the period.
@@ -87,14 +97,19 @@ def coverage() -> Response:
     body = cached_body(cache, current, key, IDENTITY, build)
     if fmt == "csv":
         return _csv(body, f"coverage-{group}-{by}")
-    # As jsonify({... "rows": rows}) writes it (compact, a newline at the end), the rows as kept.
     head = {
         "group": group,
         "by": by,
         "start_time": None if start is None else format_timestamp(start),
         "stop_time": format_timestamp(stop),
     }
-    answer = b"".join((json_bytes(head)[:-1], b',"rows":', body, b"}\n"))
+    return _json_with_rows(head, body)
+
+
+def _json_with_rows(head: dict[str, Any], rows: bytes) -> Response:
+    """The answer ``{**head, "rows": rows}`` as jsonify writes it (compact, a newline at the end),
+    from the rows' JSON as kept."""
+    answer = b"".join((json_bytes(head)[:-1], b',"rows":', rows, b"}\n"))
     return current_app.response_class(answer, mimetype="application/json")
 
 
