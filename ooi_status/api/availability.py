@@ -32,6 +32,7 @@ from ooi_status.availability.engine import (
 )
 from ooi_status.config import Settings
 from ooi_status.sources.base import DeploymentRow, StreamRow, split_refdes
+from ooi_status.sources.postgres import one_connection
 from ooi_status.times import datetime_to_ntp, unix_ms_to_ntp
 
 FORMATS = ("json", "csv", "tsv", "svg")
@@ -119,11 +120,13 @@ def read_inputs(
     start, stop = _requested_window(query, now_ntp)
     streams, deployments = sources.streams, sources.deployments
     refdes = query.refdes
-    deployed = engine_deployments(deployments.deployments(refdes))
-    every_stream = streams.streams(refdes=[refdes])
-    # Known when the stream source has a stream of it or the metadata database a deployment (even
-    # one without a start time): the same rule as sources.base.instrument_exists, without reading twice.
-    if not deployed and not every_stream and not deployments.has_deployment(refdes):
+    with one_connection():
+        deployed = engine_deployments(deployments.deployments(refdes))
+        every_stream = streams.streams(refdes=[refdes])
+        # Known when the stream source has a stream of it or the metadata database a deployment (even
+        # one without a start time): the same rule as sources.base.instrument_exists, without reading twice.
+        unknown = not deployed and not every_stream and not deployments.has_deployment(refdes)
+    if unknown:
         raise NotFound(
             f"refdes: {refdes!r} is not a known instrument: the stream metadata has no stream of it "
             "and the metadata database no deployment"

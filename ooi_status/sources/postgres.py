@@ -12,6 +12,7 @@ import struct
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache, partial
 from pathlib import PurePath
 
@@ -370,12 +371,38 @@ def _one_row_per_bin(by_store: dict[str, list[BinRow]]) -> list[BinRow]:
     return sorted(chosen.values())
 
 
+#: The connections held by ``one_connection`` in this context (greenlet, thread), by engine.
+_HELD: ContextVar[dict[Engine, Connection] | None] = ContextVar("ooi_status_held_connections", default=None)
+
+
+@contextmanager
+def one_connection() -> Iterator[None]:
+    """Within it, the reads of this context share one connection per engine, checked out at the
+    first read and returned at the end: a request reading the deployments and the streams of an
+    instrument checks a connection out (and pings it) once, not once per read."""
+    held: dict[Engine, Connection] = {}
+    token = _HELD.set(held)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+        for conn in held.values():
+            conn.close()
+
+
 @contextmanager
 def connected(engine: Engine) -> Iterator[Connection]:
-    """A connection whose database failures surface as SourceUnavailable, naming the database."""
+    """A connection whose database failures surface as SourceUnavailable, naming the database:
+    the one held by ``one_connection``, else one of its own."""
+    held = _HELD.get()
     try:
-        with engine.connect() as conn:
-            yield conn
+        if held is None:
+            with engine.connect() as conn:
+                yield conn
+            return
+        if engine not in held:
+            held[engine] = engine.connect()
+        yield held[engine]
     except DBAPIError as exc:
         raise SourceUnavailable(f"{where(engine)}: {first_line(exc)}") from exc
 

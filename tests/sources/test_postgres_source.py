@@ -14,7 +14,12 @@ from ooi_status.model.metadata import StreamMetadata
 from ooi_status.sources import deployment_source, stream_source
 from ooi_status.sources.base import BinRow, DeploymentRow, SourceUnavailable, StreamKey, StreamRow
 from ooi_status.sources.columns import BinTable
-from ooi_status.sources.postgres import PostgresDeploymentSource, PostgresStreamSource
+from ooi_status.sources.postgres import (
+    PostgresDeploymentSource,
+    PostgresStreamSource,
+    connected,
+    one_connection,
+)
 from ooi_status.times import datetime_to_ntp, datetime_to_unix_ms
 
 REFDES = "CE02SHBP-LJ01D-06-CTDBPN106"  # the sensor part holds a dash
@@ -247,3 +252,35 @@ def test_streams_are_stream_rows_with_their_count_as_points(streams_db):
             assert (row.points, row.first, row.last) == stored[(refdes, row.method, row.stream)]
     assert len(source.streams()) == len(stored)
     assert "count" not in StreamRow._fields and "count" not in BinRow._fields  # tuple.count stays a method
+
+
+def test_reads_inside_one_connection_share_one_checkout(streams_db):
+    """A request's reads of the deployments and the streams take one connection from the pool
+    (and ping it once), and give it back at the end."""
+    engine = streams_db.engine
+    streams, deployments = PostgresStreamSource(engine), PostgresDeploymentSource(engine)
+    checkouts: list[object] = []
+    record = lambda *_: checkouts.append(1)  # noqa: E731
+    event.listen(engine, "checkout", record)
+    try:
+        alone = (deployments.deployments(REFDES), streams.streams(refdes=[REFDES]))
+        assert len(checkouts) == 2
+        with one_connection():
+            shared = (deployments.deployments(REFDES), streams.streams(refdes=[REFDES]))
+            assert deployments.has_deployment(REFDES) == bool(shared[0])
+        assert len(checkouts) == 3
+    finally:
+        event.remove(engine, "checkout", record)
+    assert shared == alone and shared[1]
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_failure_inside_one_connection_is_source_unavailable_and_the_connection_returns(streams_db):
+    engine = streams_db.engine
+    with (
+        pytest.raises(SourceUnavailable, match="metadata database"),
+        one_connection(),
+        connected(engine) as conn,
+    ):
+        conn.exec_driver_sql("SELECT * FROM no_such_table")
+    assert engine.pool.checkedout() == 0
