@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -20,3 +24,19 @@ def in_memory(session: Session) -> None:
             text("SELECT set_config('work_mem', :work_mem, true), set_config('jit', 'off', true)"),
             {"work_mem": REPORT_WORK_MEM},
         )
+
+
+@contextmanager
+def without_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while a report's rows are made: tens of thousands of
+    tuples and dicts at once, none in a cycle, would set it off every few hundred and have it walk
+    the whole process each time (a third of the time the rows took). Their memory is freed by
+    reference counting as before; the collector runs again after the block. No waiting inside
+    (the rows are fetched already), so no other greenlet runs meanwhile."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

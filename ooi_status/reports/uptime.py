@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, TextClause
 
 from ooi_status.model.types import UTCDateTime
-from ooi_status.reports import in_memory
+from ooi_status.reports import in_memory, without_gc
 from ooi_status.times import as_utc
 
 OPERATIONAL, DEGRADED, FAILED, NOT_TRACKED, SILENCED = (
@@ -208,7 +208,8 @@ _FIRST = """
     WHERE h.deployed_stream_id = e.sid
     ORDER BY h.changed_at, h.id LIMIT 1"""
 # The rows of each stream's edges: its latest row at or before the start (a), its latest row
-# before the stop (b) and, when it has none at or before the start, its first row (f).
+# before the stop (b) and, when it has none at or before the start, its first row (f). Ordered by
+# name as Python orders the names (code points: PostgreSQL's "C" collation, SQLite's default).
 # PostgreSQL: LATERAL probes; SQLite (no LATERAL): the rows' ids, then the rows by id.
 # A stream's edge row from status_latest when its latest row is before the edge (no probe), else
 # the probe of the history.
@@ -234,6 +235,7 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT {{row}} FROM status_history h {_FIRST.replace("WHERE", "WHERE a.id IS NULL AND")}
 ) AS f ON true
+ORDER BY e.refdes COLLATE "C", e.method COLLATE "C", e.stream COLLATE "C"
 """,
     "sqlite": f"""
 WITH {{slow}},
@@ -259,6 +261,7 @@ FROM ef AS e
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS a ON a.id = e.a_id
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS b ON b.id = e.b_id
 LEFT JOIN (SELECT {{row}} FROM status_history h) AS f ON f.id = e.f_id
+ORDER BY e.refdes, e.method, e.stream
 """,
 }
 _UNFILLED_STREAMS = text(
@@ -449,7 +452,7 @@ def _stream_rows(
         only = []
         finished = _fast_rows(session.execute(statement, params), only)
         if not only:
-            return sorted(finished, key=_by_name)
+            return finished  # in order of name already
         if len(only) > _MAX_SLOW:
             finished, only = [], None
     statement, params = _statement(session, _STREAMS, start, stop, silences, only)
@@ -471,43 +474,51 @@ def _fast_rows(result: Result[Any], slow: list[int]) -> list[dict[str, Any]]:
     """_finish of the rows of the cumulative statement (no silenced time), as columns: 12,000 of
     them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams (not answered)
     go to ``slow``."""
-    fetched: Any = result.all()
-    if not fetched:
-        return []
-    sids, refdes, methods, streams, flags, *columns = zip(*fetched, strict=True)
-    if any(flags):
-        slow += [sid for sid, flag in zip(sids, flags, strict=True) if flag]
-        answered = [row for row in fetched if not row[4]]
-        if not answered:
+    with without_gc():  # tens of thousands of objects made at once (reports.without_gc)
+        fetched: Any = result.all()
+        if not fetched:
             return []
-        sids, refdes, methods, streams, flags, *columns = zip(*answered, strict=True)
-    seconds = np.array(columns, dtype=np.float64).reshape(len(columns), len(sids))
-    seconds = round_ms(np.where(seconds > 0, seconds, 0.0))
-    operational, degraded, failed, not_tracked = seconds
-    # uptime_percent of each row: the same operations in the same order, then Python's round.
-    tracked = operational + degraded + failed
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = (100.0 * operational / tracked).tolist()
-    percents = [
-        round(share, 2) if total > 0 else None for share, total in zip(shares, tracked.tolist(), strict=True)
-    ]
-    return [
-        {
-            "id": sid,
-            "refdes": r,
-            "method": m,
-            "stream": st,
-            OPERATIONAL: op,
-            DEGRADED: deg,
-            FAILED: fail,
-            NOT_TRACKED: nt,
-            SILENCED: 0.0,
-            "uptime_percent": percent,
-        }  # fmt: skip
-        for sid, r, m, st, op, deg, fail, nt, percent in zip(
-            sids, refdes, methods, streams, *(column.tolist() for column in seconds), percents, strict=True
-        )
-    ]
+        sids, refdes, methods, streams, flags, *columns = zip(*fetched, strict=True)
+        if any(flags):
+            slow += [sid for sid, flag in zip(sids, flags, strict=True) if flag]
+            answered = [row for row in fetched if not row[4]]
+            if not answered:
+                return []
+            sids, refdes, methods, streams, flags, *columns = zip(*answered, strict=True)
+        seconds = np.array(columns, dtype=np.float64).reshape(len(columns), len(sids))
+        seconds = round_ms(np.where(seconds > 0, seconds, 0.0))
+        operational, degraded, failed, not_tracked = seconds
+        # uptime_percent of each row: the same operations in the same order, then Python's round.
+        tracked = operational + degraded + failed
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = (100.0 * operational / tracked).tolist()
+        percents = [
+            round(share, 2) if total > 0 else None
+            for share, total in zip(shares, tracked.tolist(), strict=True)
+        ]
+        return [
+            {
+                "id": sid,
+                "refdes": r,
+                "method": m,
+                "stream": st,
+                OPERATIONAL: op,
+                DEGRADED: deg,
+                FAILED: fail,
+                NOT_TRACKED: nt,
+                SILENCED: 0.0,
+                "uptime_percent": percent,
+            }  # fmt: skip
+            for sid, r, m, st, op, deg, fail, nt, percent in zip(
+                sids,
+                refdes,
+                methods,
+                streams,
+                *(column.tolist() for column in seconds),
+                percents,
+                strict=True,
+            )
+        ]
 
 
 #: 2^22: the epoch seconds of 2004–2038 and every sum and difference of them the statements make

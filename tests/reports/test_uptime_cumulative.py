@@ -359,3 +359,22 @@ def test_round_ms_of_values_on_the_grid_is_pythons_round(numerators: list[int]) 
 @given(st.lists(st.floats(0, 1e9, allow_nan=False), max_size=30))
 def test_round_ms_of_any_value_is_pythons_round(values: list[float]) -> None:
     assert round_ms(np.array(values)).tolist() == [round(value, 3) for value in values]
+
+
+def test_the_rows_come_in_pythons_order_of_names(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The statement orders the rows (code points, as Python orders str), whatever the
+    database's collation would say of case, accents and punctuation."""
+    names = ["ab", "a_b", "A_c", "Zeta", "éclair", "a-b", "b"]
+    with Session(monitor_db.engine) as session:
+        for n, name in enumerate(names):
+            stream = deployed(
+                session, CTD if n % 2 else "ce01issm-mfd35-04-adcptm000", expected(session, name), OP
+            )
+            history(session, stream, [(NT, OP, _at(now, -5))])
+        fill_cumulative(session)
+        rows = uptime(session, _at(now, -10), now, "stream")
+        assert len(rows) == len(names)
+        named = [(row["refdes"], row["method"], row["stream"]) for row in rows]
+        assert named == sorted(named) and named[0][0] == CTD and named[-1][2] == "éclair"
+        assert rows == uptime(session, _at(now, -10), now, "stream", cumulative=False)
+        session.rollback()
