@@ -178,6 +178,7 @@ HEALTH_MAX_HEARTBEAT_AGE = None
 
 # --- API answers: kept by data revision, compressed -------------------------
 # Bytes of encoded list answers each API process keeps for the current data revision; 0 = none.
+# As much again at most for the coverage report's rows kept between revisions (PostgreSQL).
 API_ANSWER_CACHE_BYTES = 64 * 1024 * 1024
 # Answers smaller than this many bytes are sent uncompressed even to clients that accept gzip.
 API_GZIP_MIN_BYTES = 1024

@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     errors.init_app(app)
     coalesce.init_app(app)
     answers.init_app(app, settings.API_ANSWER_CACHE_BYTES)
+    reports.init_app(app, settings.API_ANSWER_CACHE_BYTES)
     auth.init_app(app, settings)
     metrics.init_app(app)
     security.init_app(app)

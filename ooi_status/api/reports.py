@@ -79,3 +79,16 @@ def csv_text(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     writer.writerow(csv_row(header))
     writer.writerows(csv_row("" if row[name] is None else row[name] for name in header) for row in rows)
     return out.getvalue()
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> list[str]:
+    """Each row's line of ``csv_text(header, rows)``, without the header's."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    lines = []
+    for row in rows:
+        writer.writerow(csv_row("" if row[name] is None else row[name] for name in header))
+        lines.append(out.getvalue())
+        out.seek(0)
+        out.truncate()
+    return lines

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Integer, cast, func, select
+from sqlalchemy import Column, Integer, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from ooi_status.coverage import DEPLOYMENT, MONTH, SECONDS, present_percent
@@ -24,7 +24,7 @@ GROUPS = ("stream", "instrument", "site")
 #: Longer than any calendar month.
 MONTH_BOUND = timedelta(days=32)
 BY = (MONTH, DEPLOYMENT)
-_C = Coverage.__table__.c
+COLUMNS = Coverage.__table__.c
 
 
 def coverage_report(
@@ -32,41 +32,62 @@ def coverage_report(
 ) -> list[dict[str, Any]]:
     """The months or deployments whose window overlaps [start, stop) (``start`` None: from the
     beginning); the month holding ``start`` is therefore included whole."""
-    where = [_C.kind == by, _C.period_start < stop]
-    if start is not None:
-        where.append(_C.window_stop > start)
-        if by == MONTH:
-            # Implied (a month's window lies within it), and what the (kind, period_start) index needs.
-            where.append(_C.period_start > start - MONTH_BOUND)
     in_memory(session)
-    text = _time_text(session.get_bind().dialect.name)
-    if group == "stream":
-        names: tuple[Column[Any], ...] = (_C.refdes, _C.method, _C.stream)
-        query = select(
-            *names, _C.period, text(_C.window_start), text(_C.window_stop), *(_C[c] for c in SECONDS)
-        )
-    else:
-        names = (_C.refdes,)
-        query = select(
-            _C.refdes, _C.period, text(func.min(_C.window_start)), text(func.max(_C.window_stop)),
-            *(func.sum(_C[c]) for c in SECONDS),
-        ).group_by(_C.refdes, _C.period)  # fmt: skip
-    if group != "site":
-        # Ordered by the database as Python orders them (code points; deployments by number).
-        code_points = _code_points(session.get_bind().dialect.name)
-        period = cast(_C.period, Integer) if by == DEPLOYMENT else code_points(_C.period)
-        query = query.order_by(*(code_points(name) for name in names), period)
-    rows = _rows(by, [n.name for n in names], session.execute(query.where(*where)).all())
+    query = report_query(session, group, by, ordered=group != "site").where(*window_where(by, start, stop))
+    names = [n.name for n in group_names(group)]
+    rows = report_rows(by, names, session.execute(query).all())
     if group == "site":
         rows = _sites(rows, by)
         rows.sort(key=lambda r: (r["site"], r[by]))
     return rows
 
 
+def window_where(by: str, start: datetime | None, stop: datetime) -> list[Any]:
+    """The coverage rows of the periods (of kind ``by``) whose window overlaps [start, stop)."""
+    where = [COLUMNS.kind == by, COLUMNS.period_start < stop]
+    if start is not None:
+        where.append(COLUMNS.window_stop > start)
+        if by == MONTH:
+            # Implied (a month's window lies within it), and what the (kind, period_start) index needs.
+            where.append(COLUMNS.period_start > start - MONTH_BOUND)
+    return where
+
+
+def group_names(group: str) -> tuple[Column[Any], ...]:
+    """The columns naming a row of the report by ``group`` (a site's rows are its instruments')."""
+    if group == "stream":
+        return (COLUMNS.refdes, COLUMNS.method, COLUMNS.stream)
+    return (COLUMNS.refdes,)
+
+
+def report_query(session: Session, group: str, by: str, ordered: bool) -> Select[Any]:
+    """The statement of the report's rows (``report_rows`` reads them), without its window;
+    ``ordered``: as Python orders them (code points; deployments by number)."""
+    c = COLUMNS
+    text = _time_text(session.get_bind().dialect.name)
+    names = group_names(group)
+    if group == "stream":
+        query = select(*names, c.period, text(c.window_start), text(c.window_stop), *(c[s] for s in SECONDS))
+    else:
+        query = select(
+            c.refdes, c.period, text(func.min(c.window_start)), text(func.max(c.window_stop)),
+            *(func.sum(c[s]) for s in SECONDS),
+        ).group_by(c.refdes, c.period)  # fmt: skip
+    if not ordered:
+        return query
+    code_points = _code_points(session.get_bind().dialect.name)
+    return query.order_by(
+        *(code_points(name) for name in names),
+        cast(c.period, Integer) if by == DEPLOYMENT else code_points(c.period),
+    )
+
+
 def last_period_start(session: Session, by: str, stop: datetime) -> datetime | None:
     """What of ``stop`` the report's rows depend on: the latest start of a period (of kind ``by``)
     before it. Any stop after that start and not after the next one gives the same rows."""
-    return session.scalar(select(func.max(_C.period_start)).where(_C.kind == by, _C.period_start < stop))
+    return session.scalar(
+        select(func.max(COLUMNS.period_start)).where(COLUMNS.kind == by, COLUMNS.period_start < stop)
+    )
 
 
 def _code_points(dialect: str) -> Callable[[Any], Any]:
@@ -85,7 +106,7 @@ def _time_text(dialect: str) -> Callable[[Any], Any]:
     return lambda column: func.substr(column, 1, 19)
 
 
-def _rows(by: str, names: list[str], result: Sequence[Any]) -> list[dict[str, Any]]:
+def report_rows(by: str, names: list[str], result: Sequence[Any]) -> list[dict[str, Any]]:
     """The answer's rows: names, period, window, seconds rounded to the millisecond and the
     present percentage (as ``_finish`` makes them, in one pass: the fleet has tens of thousands)."""
     width = len(names)
@@ -109,6 +130,9 @@ def _rows(by: str, names: list[str], result: Sequence[Any]) -> list[dict[str, An
         row["present_percent"] = None if expected <= 0 else round(100.0 * present / expected, 2)
         rows.append(row)
     return rows
+
+
+_rows = report_rows  # its earlier name
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:

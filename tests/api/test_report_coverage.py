@@ -197,3 +197,77 @@ def _computed(monitor_db, body: dict) -> list:  # type: ignore[no-untyped-def]
         return coverage_report(
             session, body["group"], body["by"], start, parse_iso_timestamp(body["stop_time"])
         )
+
+
+def test_after_writes_each_answer_is_a_fresh_process_s_byte_for_byte(  # type: ignore[no-untyped-def]
+    client, api_settings, monitor_db, now
+) -> None:
+    """The rows a process keeps between revisions (PostgreSQL) answer what a process that never
+    answered before computes: JSON and CSV, every group and ``by``."""
+    from sqlalchemy import delete, func, insert, update
+    from sqlalchemy.orm import Session
+
+    from ooi_status import revision
+
+    queries = [
+        f"group={group}&by={by}{fmt}{window}"
+        for group in ("stream", "instrument", "site")
+        for by in ("month", "deployment")
+        for fmt in ("", "&format=csv")
+        for window in ("", "&start_time=2026-03-15&stop_time=2026-06-01")
+    ]
+    c = Coverage.__table__.c
+    with monitor_db.engine.connect() as conn:
+        first, last = conn.execute(select(func.min(c.id), func.max(c.id)).where(c.kind == "month")).one()
+        row = dict(conn.execute(select(Coverage.__table__).where(c.id == last)).mappings().one())
+        del row["id"]
+    writes = [
+        update(Coverage.__table__).where(c.id.in_([first, last])).values(missing=c.missing + 0.0625),
+        delete(Coverage.__table__).where(c.id == first),
+        insert(Coverage.__table__).values({**row, "refdes": "AA00-NEW-01", "present": 1 / 3}),
+        update(Coverage.__table__).where(c.kind == "deployment", c.period == "1").values(sparse2=2.675),
+    ]
+    for query in queries:
+        client.get(f"/report/coverage?{query}")
+    for write in [None, *writes]:
+        with Session(monitor_db.engine) as session, session.begin():
+            if write is not None:
+                session.execute(write)
+            revision.bump(session)
+        fresh = create_app(api_settings, TESTING=True, CLOCK=lambda: now)
+        try:
+            with fresh.test_client() as other:
+                for query in queries:
+                    answer = client.get(f"/report/coverage?{query}")
+                    assert answer.status_code == 200
+                    assert answer.data == other.get(f"/report/coverage?{query}").data, (write, query)
+                    assert _rows_text(answer) == _whole_text(client, monitor_db, query), (write, query)
+        finally:
+            with fresh.app_context():
+                current_databases().dispose()
+
+
+def _rows_text(answer) -> bytes:  # type: ignore[no-untyped-def]
+    """The rows of an answer as written: a CSV answer whole, a JSON answer's "rows" value."""
+    if answer.mimetype == "text/csv":
+        return answer.data
+    return answer.data[answer.data.index(b',"rows":') + len(b',"rows":') : -len(b"}\n")]
+
+
+def _whole_text(client, monitor_db, query: str) -> bytes:  # type: ignore[no-untyped-def]
+    """The rows coverage_report computes whole for ``query``, encoded as the API encodes rows."""
+    from ooi_status.api.encoder import json_bytes
+    from ooi_status.api.reports import csv_text
+
+    body = client.get(f"/report/coverage?{query.replace('&format=csv', '')}").get_json()
+    rows = _computed(monitor_db, body)
+    with client.application.app_context():
+        if "format=csv" not in query:
+            return json_bytes(rows)
+        names = {
+            "stream": ["refdes", "method", "stream"],
+            "instrument": ["refdes"],
+            "site": ["site", "instruments"],
+        }
+        header = (*names[body["group"]], body["by"], "start", "stop", *CATEGORIES, "present_percent")
+        return csv_text(header, rows).encode()

@@ -7,18 +7,22 @@ durations are seconds.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.orm import Session
 
 from ooi_status.api.answers import IDENTITY, cached_body, revision_now
 from ooi_status.api.arguments import choice
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
 from ooi_status.api.encoder import json_bytes
-from ooi_status.api.reports import FORMATS, coverage_window, csv_text, report_window
+from ooi_status.api.reports import FORMATS, coverage_window, csv_lines, csv_text, report_window
 from ooi_status.coverage import SECONDS
+from ooi_status.db import is_postgres
 from ooi_status.reports import coverage_report
+from ooi_status.reports.coverage_kept import KeptReports, kept_body
 from ooi_status.reports.uptime import GROUPS, STATES, uptime
 from ooi_status.times import format_timestamp, utcnow
 
@@ -77,7 +81,9 @@ def coverage() -> Response:
     """The rows are kept by data revision (the monitor's coverage upkeep moves it with every
     commit) and by what of the window they depend on: ``start``, and the latest period start
     before ``stop`` (the rows are the periods starting before stop). A request while neither
-    moved answers the kept rows in the answer of its own window."""
+    moved answers the kept rows in the answer of its own window. The first request after the
+    revision moved recomputes, on PostgreSQL and by stream or instrument, only the rows whose
+    coverage rows changed (``_kept_body``)."""
     now = (current_app.config.get("CLOCK") or utcnow)()
     group = choice(request.args, "group", coverage_report.GROUPS, "instrument")
     by = choice(request.args, "by", coverage_report.BY, "month")
@@ -86,11 +92,13 @@ def coverage() -> Response:
     cache, current = revision_now()
     session = monitor_session()
     key = ("report.coverage", group, by, fmt, start, coverage_report.last_period_start(session, by, stop))
+    header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
 
     def build() -> bytes:
+        if group != "site" and is_postgres(session):
+            return _kept_body(session, (group, by, fmt, start), stop, header)
         rows = coverage_report.coverage_report(session, group, by, start, stop)
         if fmt == "csv":
-            header = (*COVERAGE_KEYS[group], by, "start", "stop", *SECONDS, "present_percent")
             return csv_text(header, rows).encode()
         return json_bytes(rows)
 
@@ -111,6 +119,31 @@ def _json_with_rows(head: dict[str, Any], rows: bytes) -> Response:
     from the rows' JSON as kept."""
     answer = b"".join((json_bytes(head)[:-1], b',"rows":', rows, b"}\n"))
     return current_app.response_class(answer, mimetype="application/json")
+
+
+def _kept_body(session: Session, shape: tuple[Any, ...], stop: datetime, header: tuple[str, ...]) -> bytes:
+    """The rows of a coverage report by stream or instrument, from this process's kept rows
+    (ooi_status.reports.coverage_kept): ``json_bytes(rows)`` or ``csv_text(header, rows)``."""
+    group, by, fmt, start = shape
+    kept: KeptReports = current_app.extensions["ooi_status.coverage_kept"]
+
+    def encode(rows: list[dict[str, Any]]) -> list[bytes]:
+        if fmt == "csv":
+            return [line.encode() for line in csv_lines(header, rows)]
+        return [json_bytes(row) for row in rows]
+
+    def join(parts: list[bytes]) -> bytes:
+        if fmt == "csv":
+            return csv_text(header, ()).encode() + b"".join(parts)
+        return b"".join((b"[", b",".join(parts), b"]"))
+
+    body = kept_body(session, kept.get(shape), (group, by, start, stop), encode, join)
+    kept.fit()
+    return body
+
+
+def init_app(app: Flask, max_bytes: int) -> None:
+    app.extensions["ooi_status.coverage_kept"] = KeptReports(max_bytes)
 
 
 def _csv(body: str | bytes, name: str) -> Response:
