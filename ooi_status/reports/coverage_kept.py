@@ -83,6 +83,15 @@ class KeptReport:
         self.size += len(encoded) + _ROW_OVERHEAD + _VERSION_OVERHEAD * len(split)
         return known
 
+    def build(self, fetched: list[tuple[Group, bytes, str]]) -> None:
+        """Keep every row of a report (``clear``ed), as ``put`` each would, at once."""
+        self.rows = {group: encoded for group, encoded, _ in fetched}
+        self.versions = {group: versions for group, _, versions in fetched}
+        self.owner = {version: group for group, _, versions in fetched for version in versions.split(" ")}
+        self.size = sum(len(encoded) for _, encoded, _ in fetched) + _ROW_OVERHEAD * len(fetched)
+        self.size += _VERSION_OVERHEAD * len(self.owner)
+        self.reorder()
+
     def reorder(self) -> None:
         order = sorted(self.rows)
         self.parts = [self.rows[group] for group in order]
@@ -143,10 +152,7 @@ def kept_body(
         try:
             if not (kept.parts and _update(session, kept, query, encode)):
                 kept.clear()
-                for group, encoded, versions in _fetch(session, query, None, encode):
-                    kept.put(group, encoded, versions)
-                kept.reorder()
-                kept.scanned = ""
+                kept.build(_fetch(session, query, None, encode))
             return kept.joined(join)
         except BaseException:
             kept.clear()  # half updated

@@ -119,12 +119,14 @@ def report_rows(by: str, names: list[str], result: Sequence[Any]) -> list[dict[s
         ]
         row[by] = int(period) if deployment else period
         row["start"], row["stop"] = window_start, window_stop
-        row["present"] = present = round(float(present or 0.0), 3)
-        row["sparse1"] = sparse1 = round(float(sparse1 or 0.0), 3)
-        row["sparse2"] = sparse2 = round(float(sparse2 or 0.0), 3)
-        row["sparse3"] = sparse3 = round(float(sparse3 or 0.0), 3)
-        row["missing"] = missing = round(float(missing or 0.0), 3)
-        row["not_expected"] = round(float(not_expected or 0.0), 3)
+        # round(float(x or 0.0), 3), without the rounding where x is zero (most sparse and not
+        # expected seconds: a None, 0 or -0.0 gives 0.0 either way)
+        row["present"] = present = round(float(present), 3) if present else 0.0
+        row["sparse1"] = sparse1 = round(float(sparse1), 3) if sparse1 else 0.0
+        row["sparse2"] = sparse2 = round(float(sparse2), 3) if sparse2 else 0.0
+        row["sparse3"] = sparse3 = round(float(sparse3), 3) if sparse3 else 0.0
+        row["missing"] = missing = round(float(missing), 3) if missing else 0.0
+        row["not_expected"] = round(float(not_expected), 3) if not_expected else 0.0
         # present_percent(row), its sum in EXPECTED's order
         expected = present + missing + sparse1 + sparse2 + sparse3
         row["present_percent"] = None if expected <= 0 else round(100.0 * present / expected, 2)

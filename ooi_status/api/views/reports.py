@@ -17,7 +17,7 @@ from ooi_status.api.answers import IDENTITY, cached_body, revision_now
 from ooi_status.api.arguments import choice
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
-from ooi_status.api.encoder import json_bytes
+from ooi_status.api.encoder import json_bytes, json_rows
 from ooi_status.api.reports import FORMATS, coverage_window, csv_lines, csv_text, report_window
 from ooi_status.coverage import SECONDS
 from ooi_status.db import is_postgres
@@ -130,7 +130,7 @@ def _kept_body(session: Session, shape: tuple[Any, ...], stop: datetime, header:
     def encode(rows: list[dict[str, Any]]) -> list[bytes]:
         if fmt == "csv":
             return [line.encode() for line in csv_lines(header, rows)]
-        return [json_bytes(row) for row in rows]
+        return json_rows(rows)
 
     def join(parts: list[bytes]) -> bytes:
         if fmt == "csv":
