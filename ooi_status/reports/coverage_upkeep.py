@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import struct
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -42,6 +43,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Table, and_, delete, or_, select, text, tuple_
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ooi_status import revision
@@ -58,8 +60,16 @@ from ooi_status.coverage import (
 )
 from ooi_status.db import is_postgres
 from ooi_status.model.monitor import Coverage, CoverageStream
-from ooi_status.monitor.bulk import array_type, insert_rows
-from ooi_status.sources.base import BinRow, DeploymentRow, DeploymentSource, StreamRow, StreamSource
+from ooi_status.monitor.bulk import array_type, insert_rows, unnest_columns, update_by_id
+from ooi_status.sources.base import (
+    BinRow,
+    DeploymentRow,
+    DeploymentSource,
+    StreamId,
+    StreamPoints,
+    StreamRow,
+    StreamSource,
+)
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime, unix_ms_to_ntp
 
 log = logging.getLogger(__name__)
@@ -78,6 +88,10 @@ _STATE_COLUMNS = (
 )  # fmt: skip
 #: Columns written (ooi_status.monitor.bulk): a coverage_stream row, a coverage row.
 _STATE_WRITTEN = tuple(column.name for column in _STATE_COLUMNS[1:])
+#: Columns updated of a stream's coverage_stream row (the others are its key).
+_STATE_UPDATED = _STATE_WRITTEN[3:]
+#: The coverage row's key (its unique constraint).
+_COVERAGE_KEY = ("refdes", "method", "stream", "kind", "period")
 _COVERAGE_COLUMNS = (
     "refdes", "method", "stream", "kind", "period", "period_start", "window_start", "window_stop",
     "present", "sparse1", "sparse2", "sparse3", "missing", "not_expected",
@@ -123,29 +137,113 @@ def plan(
     session: Session, sources: CoverageSources, now: datetime, settings: Settings, everything: bool = False
 ) -> tuple[list[Job], list[int]]:
     """The instruments with streams due, most urgent first, and the ids of coverage_stream rows
-    whose stream is gone from the stream metadata. ``everything``: every stream (a full build)."""
+    whose stream is gone from the stream metadata. ``everything``: every stream (a full build).
+
+    Every stream is compared with its coverage_stream row each round, from a few numbers of each
+    (``_stream_points``, ``_marks``); whole rows are read only for the streams found due, and the
+    stream metadata only of their instruments."""
     prefix = settings.AVAILABILITY_EXCLUDED_METHOD_PREFIX
-    rows = [row for row in sources.streams.streams() if not _excluded(row.method, prefix)]
-    states = {(s.refdes, s.method, s.stream): s for s in session.execute(select(*_STATE_COLUMNS))}
     refresh_before = now - timedelta(seconds=settings.COVERAGE_REFRESH_SECONDS)
+    points, rows = _stream_points(sources.streams, prefix)
+    marks = _marks(session, refresh_before)
+    moved = [
+        key
+        for key, numbers in points.items()
+        if everything or (mark := marks.get(key)) is None or mark[4] or mark[1:4] != numbers
+    ]
+    gone = [mark[0] for key, mark in marks.items() if key not in points]
+    if not moved:
+        return [], gone
+    states = _states(session, [mark[0] for key in moved if (mark := marks.get(key)) is not None])
+    instruments = {key[0] for key in moved}
     jobs: dict[str, Job] = {}
-    seen = set()
-    for row in rows:
+    for row in _rows_of(points, instruments) if rows is None else rows:
         refdes = refdes_of(row)
-        key = (refdes, row.method, row.stream)
-        seen.add(key)
+        if refdes not in instruments:
+            continue
         job = jobs.get(refdes)
         if job is None:
             job = jobs[refdes] = Job(refdes, [], [])
         job.rows.append(row)
-        state = states.get(key)
+        mark = marks.get((refdes, row.method, row.stream))
+        state = None if mark is None else states.get(mark[0])
+        if mark is not None and state is None:
+            continue  # up to date when its numbers were compared
         rank = _urgency(row, state, refresh_before, everything)
         if rank is not None:
             job.due.append((row, state))
             job.rank = max(job.rank, rank)
-    gone = [state.id for key, state in states.items() if key not in seen]
     due = sorted((job for job in jobs.values() if job.due), key=lambda job: job.rank, reverse=True)
     return due, gone
+
+
+def _stream_points(
+    source: StreamSource, prefix: str
+) -> tuple[dict[StreamId, StreamPoints], Sequence[StreamRow] | None]:
+    """(points, first, last) of every stream not excluded, by (refdes, method, stream), and the
+    stream rows when they had to be read for that (None: read as numbers, ``stream_points``)."""
+    many = getattr(source, "stream_points", None)
+    points = None if many is None else many(prefix)
+    if points is not None:
+        return points, None
+    rows = [row for row in source.streams() if not _excluded(row.method, prefix)]
+    return {(refdes_of(row), row.method, row.stream): (row.points, row.first, row.last) for row in rows}, rows
+
+
+def _rows_of(points: dict[StreamId, StreamPoints], instruments: set[str]) -> list[StreamRow]:
+    """The stream rows of these instruments (subsite and node hold no dash: see ``stream_points``)."""
+    rows = []
+    for (refdes, method, stream), (count, first, last) in points.items():
+        if refdes in instruments:
+            subsite, node, sensor = refdes.split("-", 2)
+            rows.append(StreamRow(subsite, node, sensor, method, stream, count, first, last))
+    return rows
+
+
+#: What the plan compares of a coverage_stream row: id, count, first, last, and whether it is due
+#: for its refresh (the database compares refreshed_at: no timestamp is decoded).
+_Mark = tuple[int, int | None, float | None, float | None, bool]
+
+# On PostgreSQL the marks come as one text of names and one bytea of numbers (id, count, first,
+# last, due for refresh) in the same order, as the stream metadata's (ooi_status.sources.postgres).
+_PACKED_MARKS = """
+SELECT string_agg(concat_ws(chr(9), refdes, method, stream), chr(10)),
+       string_agg(int8send(id) || int8send(count) || float8send(first) || float8send(last)
+                  || int8send(CASE WHEN refreshed_at < :refresh_before THEN 1 ELSE 0 END), ''::bytea),
+       coalesce(bool_or(num_nulls(refdes, method, stream, count, first, last) > 0
+                        OR strpos(concat(refdes, method, stream), chr(9)) > 0
+                        OR strpos(concat(refdes, method, stream), chr(10)) > 0), false)
+FROM coverage_stream
+"""
+_PACKED_MARK = struct.Struct(">qqddq")
+
+
+def _marks(session: Session, refresh_before: datetime) -> dict[StreamId, _Mark]:
+    """Every coverage_stream row's mark, by (refdes, method, stream)."""
+    if is_postgres(session):
+        names, packed, awkward = session.execute(
+            text(_PACKED_MARKS), {"refresh_before": refresh_before}
+        ).one()
+        if names is None:
+            return {}
+        if not awkward:
+            keys = [tuple(line.split("\t")) for line in names.split("\n")]
+            marks = ((i, n, f, last, stale == 1) for i, n, f, last, stale in _PACKED_MARK.iter_unpack(packed))
+            return dict(zip(keys, marks, strict=True))
+    query = select(
+        _S.c.refdes, _S.c.method, _S.c.stream, _S.c.id, _S.c.count, _S.c.first, _S.c.last,
+        _S.c.refreshed_at < refresh_before,
+    )  # fmt: skip
+    return {(r[0], r[1], r[2]): (r[3], r[4], r[5], r[6], bool(r[7])) for r in session.execute(query).all()}
+
+
+def _states(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """Whole coverage_stream rows by id, in pages (SQLite's bound-parameter limit)."""
+    states: dict[int, Any] = {}
+    for page in range(0, len(ids), _DELETE_PAGE):
+        query = select(*_STATE_COLUMNS).where(_S.c.id.in_(ids[page : page + _DELETE_PAGE]))
+        states.update((state.id, state) for state in session.execute(query).all())
+    return states
 
 
 def _urgency(
@@ -386,32 +484,78 @@ def _tail_points(row: StreamRow, bins: Sequence[BinRow]) -> int:
 
 
 def _write(session: Session, results: Sequence[_Result], marks: dict[str, str], now: datetime) -> None:
-    """Replace the recomputed rows and the streams' coverage_stream rows: one statement each."""
-    streams = [(refdes, p.row.method, p.row.stream) for refdes, p, *_ in results]
-    whole = [key for key, (_, p, *_) in zip(streams, results, strict=True) if p.whole]
-    periods = [
-        (refdes, p.row.method, p.row.stream, period.kind, period.label)
-        for refdes, p, chosen, *_ in results
-        if not p.whole
-        for period in chosen
-    ]
+    """Write the recomputed rows and the streams' coverage_stream rows, a statement each.
+
+    A stream computed whole loses its rows first (its periods may be fewer now); the rows of the
+    months recomputed from new bins are updated in place (upsert: a new month is inserted), and
+    a recomputed month that has no window any more is deleted. A stream's coverage_stream row is
+    updated in place, or inserted for a stream computed the first time."""
     c = _C.c
-    delete_keys(session, _C, (c.refdes, c.method, c.stream), whole)
-    delete_keys(session, _C, (c.refdes, c.method, c.stream, c.kind, c.period), periods)
-    insert_rows(session, _C, _COVERAGE_COLUMNS, [
+    delete_keys(session, _C, (c.refdes, c.method, c.stream), [
+        (refdes, p.row.method, p.row.stream) for refdes, p, *_ in results if p.whole
+    ])  # fmt: skip
+    delete_keys(session, _C, (c.refdes, c.method, c.stream, c.kind, c.period), [
+        (refdes, p.row.method, p.row.stream, period.kind, period.label)
+        for refdes, p, chosen, coverage, *_ in results
+        if not p.whole
+        for period in _without_window(chosen, coverage)
+    ])  # fmt: skip
+    upsert_rows(session, _C, _COVERAGE_COLUMNS, _COVERAGE_KEY, [
         _coverage_row(refdes, stream_plan.row, item)
         for refdes, stream_plan, _, coverage, *_ in results for item in coverage
     ])  # fmt: skip
-    delete_keys(session, _S, (_S.c.refdes, _S.c.method, _S.c.stream), streams)
-    insert_rows(session, _S, _STATE_WRITTEN, [
-        {
-            "refdes": refdes, "method": p.row.method, "stream": p.row.stream, "count": p.row.points,
-            "first": p.row.first, "last": p.row.last, "tail_points": tail, "deployments": marks[refdes],
-            "computed_at": now, "refreshed_at": now if p.whole else p.state.refreshed_at,
-            "longest_bin": span,
-        }
+    states = [
+        (
+            refdes, p.state, p.row.points, p.row.first, p.row.last, tail, marks[refdes], now,
+            now if p.whole else p.state.refreshed_at, span,
+        )
         for refdes, p, _, _, tail, span in results
+    ]  # fmt: skip
+    update_by_id(session, _S, _STATE_UPDATED, [(state.id, *values) for _, state, *values in states if state])
+    insert_rows(session, _S, _STATE_WRITTEN, [
+        dict(zip(_STATE_WRITTEN, (refdes, p.row.method, p.row.stream, *values), strict=True))
+        for (refdes, state, *values), (_, p, *_) in zip(states, results, strict=True)
+        if state is None
     ])  # fmt: skip
+
+
+def _without_window(chosen: Sequence[Period], coverage: Sequence[PeriodCoverage]) -> list[Period]:
+    """The periods recomputed that got no coverage row (no window)."""
+    if len(coverage) == len(chosen):
+        return []
+    covered = {item.period for item in coverage}
+    return [period for period in chosen if period not in covered]
+
+
+def upsert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    key: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> None:
+    """Insert ``rows``, or where a row with the same ``key`` (a unique constraint's columns) is
+    there, set its other ``columns``: one statement (on SQLite an executemany)."""
+    if not rows:
+        return
+    updated = [name for name in columns if name not in key]
+    if not is_postgres(session):
+        statement = sqlite_insert(table)
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=list(key), set_={name: excluded[name] for name in updated}
+            ),
+            list(rows),
+        )
+        return
+    unnest, params = unnest_columns(table, columns, [[row[name] for row in rows] for name in columns])
+    assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM {unnest} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments}"
+    )
+    session.execute(text(sql), params)
 
 
 def delete_keys(

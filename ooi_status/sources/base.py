@@ -63,6 +63,8 @@ class DeploymentRow(NamedTuple):
 
 
 StreamKey = tuple[str, str]  # (method, stream)
+StreamId = tuple[str, str, str]  # (refdes, method, stream)
+StreamPoints = tuple[int | None, float | None, float | None]  # a StreamRow's points, first, last
 # (refdes, method, stream, start_ntp, min_bin): bins overlapping (start_ntp, ...) that start at
 # or after min_bin (None: any); see PostgresStreamSource.bins_of_streams.
 BinRequest = tuple[str, str, str, float, int | None]

@@ -28,7 +28,9 @@ from ooi_status.sources.base import (
     DeploymentRow,
     OpenDeployment,
     SourceUnavailable,
+    StreamId,
     StreamKey,
+    StreamPoints,
     StreamRow,
     StreamSource,
     bin_bound,
@@ -77,6 +79,23 @@ class PostgresStreamSource:
             return []
         with connected(self.engine) as conn:
             return list(map(_stream_row, conn.execute(_instrument_streams_query(), _instrument(parts))))
+
+    def stream_points(self, excluded_prefix: str = "") -> dict[StreamId, StreamPoints] | None:
+        """(count, first, last) of every stream whose method does not start with ``excluded_prefix``
+        (an empty one excludes none), by (refdes, method, stream): what ``streams()`` answers,
+        read on PostgreSQL as one text of names and one bytea of numbers. None elsewhere, or when
+        a name holds a tab or a line break, a subsite or node a dash (its refdes would not split
+        back into them) or a number is NULL: read ``streams()`` then."""
+        with connected(self.engine) as conn:
+            if conn.dialect.name != "postgresql":
+                return None
+            names, packed, awkward = conn.execute(text(_STREAM_POINTS), {"prefix": excluded_prefix}).one()
+        if awkward:
+            return None
+        if names is None:
+            return {}
+        keys = [tuple(line.split("\t")) for line in names.split("\n")]
+        return dict(zip(keys, _PACKED_POINTS.iter_unpack(packed), strict=True))
 
     def bins(
         self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
@@ -267,6 +286,26 @@ def _row_bins(
         stores[(method, stream)][store].append(bin_row(row))
     return {key: _one_row_per_bin(by_store) for key, by_store in stores.items()}
 
+
+# The coverage upkeep compares every stream's (count, first, last) with what its coverage was
+# computed from, every round: decoding a row of five strings per stream would cost more than the
+# rest of an incremental round, so the names come as one text (a line per stream, tab-separated)
+# and the numbers as one bytea (count, first, last as int8send, float8send, float8send) in the
+# same order: the aggregates of one query are fed the same rows in the same order (one Agg node
+# advances all of them row by row; a parallel plan combines their partial states pairwise), so
+# no sort is needed for that. Flagged: what would not split back (a name with a tab or a line
+# break, a subsite or node with a dash) and NULLs.
+_STREAM_POINTS = """
+SELECT string_agg(concat_ws(chr(9), subsite || '-' || node || '-' || sensor, method, stream), chr(10)),
+       string_agg(int8send(count) || float8send(first) || float8send(last), ''::bytea),
+       coalesce(bool_or(num_nulls(subsite, node, sensor, method, stream, count, first, last) > 0
+                        OR strpos(subsite, '-') > 0 OR strpos(node, '-') > 0
+                        OR strpos(concat(subsite, node, sensor, method, stream), chr(9)) > 0
+                        OR strpos(concat(subsite, node, sensor, method, stream), chr(10)) > 0), false)
+FROM stream_metadata
+WHERE :prefix = '' OR left(method, char_length(:prefix)) <> :prefix
+"""
+_PACKED_POINTS = struct.Struct(">qdd")
 
 # PostgreSQL: the bins of each stream come back packed into one bytea per stream and store
 # (bin, count, first, last as big-endian int8, int8, float8, float8), found through the unique
