@@ -201,15 +201,15 @@ class PostgresDeploymentSource:
         found: dict[str, dict[int, DeploymentRow]] = {r: {} for r in refdes}
         if not wanted:
             return {r: [] for r in refdes}
-        d = XDeployment
-        query = (
-            select(d.subsite, d.node, d.sensor, d.deploymentnumber, d.eventstarttime, d.eventstoptime)
-            .where(tuple_(d.subsite, d.node, d.sensor).in_(sorted(set(wanted.values()))))
-            .where(d.eventstarttime.is_not(None))
-            .order_by(d.subsite, d.node, d.sensor, d.deploymentnumber, d.versionnumber)
-        )
+        instruments = sorted(set(wanted.values()))
         with connected(self.engine) as conn:
-            for subsite, node, sensor, number, start, stop in conn.execute(query):
+            if conn.dialect.name == "postgresql":
+                subsites, nodes, sensors = (list(column) for column in zip(*instruments, strict=True))
+                params = {"subsites": subsites, "nodes": nodes, "sensors": sensors}
+                result = conn.execute(text(_DEPLOYMENTS_OF), params)
+            else:
+                result = conn.execute(_deployments_of_query(instruments))
+            for subsite, node, sensor, number, start, stop in result:
                 latest = found.get(f"{subsite}-{node}-{sensor}")
                 if latest is not None and start is not None:  # (excluded by the query)
                     latest[number or 0] = DeploymentRow(number or 0, start, stop)
@@ -246,6 +246,29 @@ def _instrument_streams_query() -> Select:
     return select(*_STREAM_COLUMNS).where(
         _S.subsite == bindparam("subsite"), _S.node == bindparam("node"), _S.sensor == bindparam("sensor")
     )
+
+
+def _deployments_of_query(instruments: list[tuple[str, str, str]]) -> Select:
+    d = XDeployment
+    return (
+        select(d.subsite, d.node, d.sensor, d.deploymentnumber, d.eventstarttime, d.eventstoptime)
+        .where(tuple_(d.subsite, d.node, d.sensor).in_(instruments))
+        .where(d.eventstarttime.is_not(None))
+        .order_by(d.subsite, d.node, d.sensor, d.deploymentnumber, d.versionnumber)
+    )
+
+
+# The same on PostgreSQL with the instruments as arrays: the statement's text is the same for
+# any number of them (a tuple IN of 120 instruments costs more to build and plan than to run).
+_DEPLOYMENTS_OF = """
+SELECT d.subsite, d.node, d.sensor, d.deploymentnumber, e.eventstarttime, e.eventstoptime
+FROM unnest(CAST(:subsites AS text[]), CAST(:nodes AS text[]), CAST(:sensors AS text[]))
+     AS k (subsite, node, sensor)
+JOIN xdeployment AS d ON d.subsite = k.subsite AND d.node = k.node AND d.sensor = k.sensor
+JOIN xevent AS e ON e.eventid = d.eventid
+WHERE e.eventstarttime IS NOT NULL
+ORDER BY d.subsite, d.node, d.sensor, d.deploymentnumber, d.versionnumber
+"""
 
 
 @cache
