@@ -284,3 +284,44 @@ def test_a_failure_inside_one_connection_is_source_unavailable_and_the_connectio
     ):
         conn.exec_driver_sql("SELECT * FROM no_such_table")
     assert engine.pool.checkedout() == 0
+
+
+# --- the numbers of every stream, as the coverage upkeep compares them ---------------------------
+
+
+def _numbers(rows: Sequence[StreamRow], excluded: str = "") -> dict[tuple[str, str, str], tuple]:
+    return {
+        (f"{r.subsite}-{r.node}-{r.sensor}", r.method, r.stream): (r.points, r.first, r.last)
+        for r in rows
+        if not (excluded and r.method.startswith(excluded))
+    }
+
+
+@pytest.mark.parametrize("excluded", ["", "recovered", "nothing-such"])
+def test_stream_points_are_the_numbers_of_the_stream_rows(metadata_db, excluded: str) -> None:  # type: ignore[no-untyped-def]
+    source = PostgresStreamSource(metadata_db.engine)
+    points = source.stream_points(excluded)
+    if metadata_db.backend != "postgresql":
+        assert points is None
+        return
+    rows = source.streams()
+    assert points == _numbers(rows, excluded)
+    assert len(points) < len(rows) if excluded == "recovered" else len(points) == len(rows)
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"node": "LJ-01D"},  # the refdes would not split back
+        {"subsite": "CE02-SHBP"},
+        {"stream": "ctdbp\tsample"},
+        {"method": "streamed\nagain"},
+    ],
+)
+def test_stream_points_leave_names_that_do_not_split_back_to_the_rows(metadata_db, names) -> None:  # type: ignore[no-untyped-def]
+    engine = metadata_db.engine
+    s = StreamMetadata.__table__
+    with engine.begin() as conn:
+        chosen = conn.execute(select(s.c.id).order_by(s.c.id).limit(1)).scalar_one()
+        conn.execute(s.update().where(s.c.id == chosen).values(**names))
+    assert PostgresStreamSource(engine).stream_points() is None
