@@ -130,8 +130,13 @@ class StreamBins:
     every bin overlapping a window is in its slice, and stream_spans keeps only those."""
 
     def __init__(self, bins: Iterable[BinLike]) -> None:
-        self.bins = sorted(bins, key=lambda b: (b.first, b.last, b.points))
+        self.bins = list(bins)
         self.firsts = [b.first for b in self.bins]
+        # Readers return bins in order: sorted only when the first points do not strictly increase
+        # (with a tie the full key decides, so that the input order never matters).
+        if self.firsts != sorted(self.firsts) or len(set(self.firsts)) != len(self.firsts):
+            self.bins.sort(key=lambda b: (b.first, b.last, b.points))
+            self.firsts = [b.first for b in self.bins]
         self.longest = max((b.last - b.first for b in self.bins), default=0.0)
 
     def overlapping(self, window: Window) -> list[BinLike]:

@@ -19,8 +19,10 @@ the deployment started: it is recomputed with the stream once COVERAGE_OPEN_DEPL
 have passed since the stream was last computed whole (0: always). Anything else is computed whole.
 
 *Set-based.* Instruments are processed in batches (``update_batch``): one read of the batch's
-deployments, one of its due streams' bins, one replacement of their coverage rows and one of
-their coverage_stream rows, whatever the number of streams.
+deployments, one of its due streams' bins, one write of their coverage rows (an upsert, after a
+delete of the rows of the streams computed whole) and one of their coverage_stream rows, whatever
+the number of streams. Finding the due streams compares every stream each round: from a few
+numbers of each (``plan``), the whole rows read only for the streams found due.
 
 Work per round is bounded: moved streams first, then new ones, then the longest unrefreshed,
 in batches sized to the time left (``_Pace``) until the deadline the caller gives; the work is
@@ -70,6 +72,7 @@ from ooi_status.sources.base import (
     StreamRow,
     StreamSource,
 )
+from ooi_status.sources.postgres import split_points
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime, unix_ms_to_ntp
 
 log = logging.getLogger(__name__)
@@ -207,12 +210,10 @@ _Mark = tuple[int, int | None, float | None, float | None, bool]
 # On PostgreSQL the marks come as one text of names and one bytea of numbers (id, count, first,
 # last, due for refresh) in the same order, as the stream metadata's (ooi_status.sources.postgres).
 _PACKED_MARKS = """
-SELECT string_agg(concat_ws(chr(9), refdes, method, stream), chr(10)),
+SELECT count(*),
+       string_agg(refdes || E'\\t' || method || E'\\t' || stream, E'\\n'),
        string_agg(int8send(id) || int8send(count) || float8send(first) || float8send(last)
-                  || int8send(CASE WHEN refreshed_at < :refresh_before THEN 1 ELSE 0 END), ''::bytea),
-       coalesce(bool_or(num_nulls(refdes, method, stream, count, first, last) > 0
-                        OR strpos(concat(refdes, method, stream), chr(9)) > 0
-                        OR strpos(concat(refdes, method, stream), chr(10)) > 0), false)
+                  || int8send(CASE WHEN refreshed_at < :refresh_before THEN 1 ELSE 0 END), ''::bytea)
 FROM coverage_stream
 """
 _PACKED_MARK = struct.Struct(">qqddq")
@@ -221,15 +222,10 @@ _PACKED_MARK = struct.Struct(">qqddq")
 def _marks(session: Session, refresh_before: datetime) -> dict[StreamId, _Mark]:
     """Every coverage_stream row's mark, by (refdes, method, stream)."""
     if is_postgres(session):
-        names, packed, awkward = session.execute(
-            text(_PACKED_MARKS), {"refresh_before": refresh_before}
-        ).one()
-        if names is None:
-            return {}
-        if not awkward:
-            keys = [tuple(line.split("\t")) for line in names.split("\n")]
-            marks = ((i, n, f, last, stale == 1) for i, n, f, last, stale in _PACKED_MARK.iter_unpack(packed))
-            return dict(zip(keys, marks, strict=True))
+        rows, names, packed = session.execute(text(_PACKED_MARKS), {"refresh_before": refresh_before}).one()
+        marks = split_points(rows, names, packed, _PACKED_MARK)
+        if marks is not None:
+            return {key: (i, n, first, last, stale == 1) for key, (i, n, first, last, stale) in marks}
     query = select(
         _S.c.refdes, _S.c.method, _S.c.stream, _S.c.id, _S.c.count, _S.c.first, _S.c.last,
         _S.c.refreshed_at < refresh_before,

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, partial
 from pathlib import PurePath
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
 from sqlalchemy.exc import DBAPIError
@@ -89,13 +90,12 @@ class PostgresStreamSource:
         with connected(self.engine) as conn:
             if conn.dialect.name != "postgresql":
                 return None
-            names, packed, awkward = conn.execute(text(_STREAM_POINTS), {"prefix": excluded_prefix}).one()
-        if awkward:
+            found = conn.execute(text(_STREAM_POINTS), {"prefix": excluded_prefix}).one()
+        rows, names, packed, dashed = found
+        if dashed:
             return None
-        if names is None:
-            return {}
-        keys = [tuple(line.split("\t")) for line in names.split("\n")]
-        return dict(zip(keys, _PACKED_POINTS.iter_unpack(packed), strict=True))
+        points = split_points(rows, names, packed, _PACKED_POINTS)
+        return None if points is None else dict(points)
 
     def bins(
         self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
@@ -286,6 +286,22 @@ def _deployments_query() -> Select:
     )
 
 
+def split_points(
+    rows: int, names: str | None, packed: bytes | None, record: struct.Struct
+) -> Iterator[tuple[tuple[str, str, str], tuple[Any, ...]]] | None:
+    """The ``rows`` names (lines of three tab-separated fields) paired with their numbers (one
+    ``record`` each), or None when they do not pair up: a line holding a tab or a line break
+    more, a row left out of one of the two aggregates (a NULL)."""
+    if rows == 0:
+        return iter(())
+    if names is None or packed is None or len(packed) != rows * record.size:
+        return None
+    keys = [tuple(line.split("\t")) for line in names.split("\n")]
+    if len(keys) != rows or any(len(key) != 3 for key in keys):
+        return None
+    return zip(keys, record.iter_unpack(packed), strict=True)  # type: ignore[arg-type]
+
+
 def _row_bins(
     conn: Connection, parts: tuple[str, str, str], keys: list[StreamKey], start_ntp: float, stop_ntp: float
 ) -> dict[StreamKey, Sequence[BinRow]]:
@@ -316,15 +332,14 @@ def _row_bins(
 # and the numbers as one bytea (count, first, last as int8send, float8send, float8send) in the
 # same order: the aggregates of one query are fed the same rows in the same order (one Agg node
 # advances all of them row by row; a parallel plan combines their partial states pairwise), so
-# no sort is needed for that. Flagged: what would not split back (a name with a tab or a line
-# break, a subsite or node with a dash) and NULLs.
+# no sort is needed for that. What would not come back as it was is seen (``split_points``): a
+# NULL leaves a row out of one aggregate, a tab or a line break in a name splits it; a dash in a
+# subsite or node (the refdes would not split back into them) is flagged here.
 _STREAM_POINTS = """
-SELECT string_agg(concat_ws(chr(9), subsite || '-' || node || '-' || sensor, method, stream), chr(10)),
+SELECT count(*),
+       string_agg(subsite || '-' || node || '-' || sensor || E'\\t' || method || E'\\t' || stream, E'\\n'),
        string_agg(int8send(count) || float8send(first) || float8send(last), ''::bytea),
-       coalesce(bool_or(num_nulls(subsite, node, sensor, method, stream, count, first, last) > 0
-                        OR strpos(subsite, '-') > 0 OR strpos(node, '-') > 0
-                        OR strpos(concat(subsite, node, sensor, method, stream), chr(9)) > 0
-                        OR strpos(concat(subsite, node, sensor, method, stream), chr(10)) > 0), false)
+       bool_or(strpos(subsite, '-') > 0 OR strpos(node, '-') > 0)
 FROM stream_metadata
 WHERE :prefix = '' OR left(method, char_length(:prefix)) <> :prefix
 """
