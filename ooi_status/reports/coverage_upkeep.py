@@ -426,9 +426,10 @@ def _stream_plan(row: StreamRow, state: Any, marks: str, whole: bool, lagging: d
 def _check_tail(stream_plan: _Plan, bins: Sequence[BinRow]) -> _Plan:
     """The incremental plan when the stream only gained points after its previous last one, else whole."""
     row, state = stream_plan.row, stream_plan.state
-    tail = [b for b in bins if b.last > state.last]
+    last = state.last
+    tail = [b for b in bins if b.last > last]
     gained = (row.points or 0) - (state.count or 0)
-    if gained != sum(b.points for b in tail) - state.tail_points:
+    if gained != sum([b.points for b in tail]) - state.tail_points:
         return _Plan(row, state, True)
     cutoff = min(min((b.first for b in tail), default=math.inf), stream_plan.cutoff)
     if cutoff < stream_plan.read_from:
@@ -474,9 +475,10 @@ def _read_start(stream_plan: _Plan) -> tuple[float, int | None]:
 
 def _tail_points(row: StreamRow, bins: Sequence[BinRow]) -> int:
     """Points of the bins ending after the stream's last point (normally none)."""
-    if row.last is None:
+    last = row.last
+    if last is None:
         return 0
-    return sum(b.points for b in bins if b.last > row.last)
+    return sum([b.points for b in bins if b.last > last])
 
 
 def _write(session: Session, results: Sequence[_Result], marks: dict[str, str], now: datetime) -> None:
