@@ -72,7 +72,7 @@ from ooi_status.sources.base import (
     StreamRow,
     StreamSource,
 )
-from ooi_status.sources.postgres import split_points
+from ooi_status.sources.postgres import one_connection, split_points
 from ooi_status.times import datetime_to_ntp, ntp_to_datetime, unix_ms_to_ntp
 
 log = logging.getLogger(__name__)
@@ -620,7 +620,8 @@ def run_upkeep(
     interruption loses at most that much (redone next round)."""
     started = time.monotonic()
     report = UpkeepReport()
-    with sessions() as session:
+    # The round's metadata reads share one connection per engine (one checkout and ping).
+    with one_connection(), sessions() as session:
         session.begin()
         jobs, gone = plan(session, sources, now, settings, everything)
         report.removed = remove_gone(session, gone)
