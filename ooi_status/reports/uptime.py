@@ -214,24 +214,27 @@ _FIRST = """
 # A stream's edge row from status_latest when its latest row is before the edge (no probe), else
 # the probe of the history.
 _KEPT = "l.changed_at {op} :{edge}"
+
+
+def _edge_join(name: str, op: str, edge: str) -> str:
+    """PostgreSQL: the LATERAL join of one edge's row (``name``: a or b), kept or probed."""
+    return f"""
+LEFT JOIN LATERAL (
+    SELECT {{kept}} WHERE {_KEPT.format(op=op, edge=edge)}
+    UNION ALL
+    (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op=op, edge=edge)})
+    LIMIT 1
+) AS {name} ON true"""
+
+
 _EDGES = {
     "postgresql": f"""
 WITH {{slow}}
 SELECT e.sid, e.refdes, e.method, e.stream, e.slow, {{seconds}}
 FROM ({_FAST_STREAMS}) AS e
-LEFT JOIN status_latest l ON l.deployed_stream_id = e.sid
-LEFT JOIN LATERAL (
-    SELECT {{kept}} WHERE {_KEPT.format(op="<=", edge="start")}
-    UNION ALL
-    (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<=", edge="start")})
-    LIMIT 1
-) AS a ON true
-LEFT JOIN LATERAL (
-    SELECT {{kept}} WHERE {_KEPT.format(op="<", edge="stop")}
-    UNION ALL
-    (SELECT {{row}} FROM status_history h {_LATEST.format(of="e", op="<", edge="stop")})
-    LIMIT 1
-) AS b ON true
+LEFT JOIN status_latest l ON l.deployed_stream_id = e.sid{_edge_join("a", "<=", "start")}{
+        _edge_join("b", "<", "stop")
+    }
 LEFT JOIN LATERAL (
     SELECT {{row}} FROM status_history h {_FIRST.replace("WHERE", "WHERE a.id IS NULL AND")}
 ) AS f ON true
