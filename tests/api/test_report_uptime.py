@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from datetime import datetime, timedelta
 
@@ -173,3 +174,35 @@ def test_the_answer_is_kept_until_the_revision_or_the_minute_moves(
     if fmt == "json":
         assert third.get_json()["stop_time"] == "2026-11-23 12:01:00"
         assert third.get_json()["rows"][0]["failed"] == 6 * 3600.0 + 60
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_gzip_for_clients_that_accept_it_decompresses_to_the_plain_answer(
+    api_settings, monitor_db, now: datetime, fmt: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A report large enough to compress (API_GZIP_MIN_BYTES) comes gzip-compressed to a client
+    sending Accept-Encoding: gzip, and decompresses to exactly the plain answer; a small one is
+    sent as it is."""
+    with Session(monitor_db.engine) as session, session.begin():
+        sample = expected(session, "ctdbp_no_sample")
+        for n in range(60):
+            stream = deployed(session, f"CE02SHBP-LJ01D-06-CTDBPN{n:03d}", sample, "operational")
+            history(session, stream, [("notTracked", "operational", now - timedelta(hours=n + 1))])
+    app = create_app(api_settings, TESTING=True, CLOCK=lambda: now)
+    client = app.test_client()
+    try:
+        query = f"/report/uptime?window=7d&group=stream&format={fmt}"
+        plain = client.get(query, headers={"Accept-Encoding": "identity"})
+        packed = client.get(query, headers={"Accept-Encoding": "gzip"})
+        assert plain.status_code == packed.status_code == 200
+        assert len(plain.get_data()) >= api_settings.API_GZIP_MIN_BYTES
+        assert "Content-Encoding" not in plain.headers
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(packed.get_data()) == plain.get_data()
+        assert "Accept-Encoding" in packed.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+        assert packed.content_type == plain.content_type
+        small = client.get("/report/uptime?window=1d&group=site", headers={"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in small.headers and small.get_json()["rows"]
+    finally:
+        with app.app_context():
+            current_databases().dispose()
