@@ -141,9 +141,7 @@ def revision_cached(
             encoding = GZIP if accepts_gzip() else IDENTITY
             body = cached_body(cache, current, key, encoding, build)
             response = current_app.response_class(body, mimetype="application/json")
-            if encoding == GZIP and body[:2] == b"\x1f\x8b":
-                response.headers["Content-Encoding"] = GZIP
-            return _finish(response, etag)
+            return _finish(encoded(response, encoding), etag)
 
         return wrapper
 
@@ -196,6 +194,16 @@ def cached_body(
     return coalescer().run(f"{current}\x00{key!r}\x00{encoding}", encode)
 
 
+def encoded(response: Response, encoding: str) -> Response:
+    """The headers of a body from ``cached_body`` in ``encoding``: ``Content-Encoding: gzip`` when
+    it is compressed (a body below API_GZIP_MIN_BYTES is sent as it is under either encoding),
+    and ``Vary: Accept-Encoding`` always."""
+    if encoding == GZIP and response.get_data()[:2] == b"\x1f\x8b":
+        response.headers["Content-Encoding"] = GZIP
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 def compress(body: bytes) -> bytes:
     """gzip for bodies of at least API_GZIP_MIN_BYTES; smaller ones are sent as they are."""
     settings = current_settings()
@@ -206,7 +214,7 @@ def compress(body: bytes) -> bytes:
 
 def _finish(response: Response, etag: str) -> Response:
     response.set_etag(etag, weak=True)
-    response.vary.add("Accept-Encoding")
+    response.vary.add("Accept-Encoding")  # a 304 too
     private = current_settings().API_REQUIRE_KEY_FOR_READS
     # Any cache may keep the answer but must ask again (If-None-Match) before reusing it.
     response.headers["Cache-Control"] = "private, no-cache" if private else "no-cache"

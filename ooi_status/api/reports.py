@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -74,11 +75,8 @@ def coverage_window(args: Arguments, now: datetime, by: str) -> tuple[datetime |
 
 def csv_text(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     """RFC 4180 CSV (CRLF line ends) of the ``header`` fields of each row; None is an empty field."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(csv_row(header))
-    writer.writerows(csv_row("" if row[name] is None else row[name] for name in header) for row in rows)
-    return out.getvalue()
+    named = {name: name for name in header}  # the header line: each field's name as its value
+    return "".join(csv_lines(header, itertools.chain((named,), rows)))
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> list[str]:

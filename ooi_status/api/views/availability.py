@@ -21,7 +21,7 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from ooi_status import __version__
-from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, cached_body
+from ooi_status.api.answers import GZIP, IDENTITY, AnswerCache, accepts_gzip, cached_body, encoded
 from ooi_status.api.auth import require_read
 from ooi_status.api.availability import (
     AvailabilityQuery,
@@ -72,9 +72,7 @@ def available(refdes: str) -> Response:
     # Kept by ETag (the inputs' version, a fixed "revision" 0); a missed answer is computed once
     # for the identical requests under way.
     body = cached_body(cache, 0, etag, encoding, build)
-    response = Response(body, content_type=CONTENT_TYPES[query.format])
-    if encoding == GZIP and body[:2] == b"\x1f\x8b":
-        response.headers["Content-Encoding"] = GZIP
+    response = encoded(Response(body, content_type=CONTENT_TYPES[query.format]), encoding)
     return _headers(response, query, etag, settings)
 
 

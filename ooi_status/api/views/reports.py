@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from ooi_status.api.answers import GZIP, IDENTITY, accepts_gzip, cached_body, revision_now
+from ooi_status.api.answers import GZIP, IDENTITY, accepts_gzip, cached_body, encoded, revision_now
 from ooi_status.api.arguments import choice
 from ooi_status.api.auth import require_read
 from ooi_status.api.context import monitor_session
@@ -65,13 +65,8 @@ def uptime_report() -> Response:
     encoding = GZIP if accepts_gzip() else IDENTITY
     body = cached_body(cache, current, key, encoding, build)
     if fmt == "csv":
-        response = _csv(body, f"uptime-{group}")
-    else:
-        response = current_app.response_class(body, mimetype="application/json")
-    if encoding == GZIP and body[:2] == b"\x1f\x8b":
-        response.headers["Content-Encoding"] = GZIP
-    response.vary.add("Accept-Encoding")
-    return response
+        return encoded(_csv(body, f"uptime-{group}"), encoding)
+    return encoded(current_app.response_class(body, mimetype="application/json"), encoding)
 
 
 #: The name columns of each coverage group, before the period.
