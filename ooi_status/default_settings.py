@@ -136,9 +136,10 @@ AVAILABILITY_EXCLUDED_METHOD_PREFIX = "bad"
 AVAILABILITY_CACHE_SECONDS = 60
 # Bins each API process keeps for repeated availability requests (~200 bytes each); 0 = off.
 AVAILABILITY_BIN_CACHE_ROWS = 100_000
-# On PostgreSQL, let the database do the per-bin part of the rules and return only the bins that
-# matter (same spans; less Python and transfer, more database CPU: measured slower on one 2-core host).
-AVAILABILITY_RULES_IN_DATABASE = False
+# On PostgreSQL with the bin cache off (AVAILABILITY_BIN_CACHE_ROWS = 0), let the database do the
+# per-bin part of the rules that needs no neighbour and send each bin's points and the few bins
+# that matter instead of every bin whole (same spans; less CPU on both sides than reading them).
+AVAILABILITY_RULES_IN_DATABASE = True
 
 # --- Cassandra (STREAM_SOURCE = "cassandra") --------------------------------
 # Contact points of the Cassandra cluster.

@@ -157,13 +157,21 @@ def compute_timeline(inputs: TimelineInputs, sources: MetadataSources, settings:
         return Timeline(refdes, None, [], [StreamTimeline(row.method, row.stream, []) for row in selected])
     rules = Rules.from_settings(settings)
     keys = [(row.method, row.stream) for row in selected]
-    summarise = getattr(streams, "summaries", None) if settings.AVAILABILITY_RULES_IN_DATABASE else None
-    found = summarise(refdes, keys, window, rules) if summarise is not None and keys else None
-    if found is not None:  # PostgreSQL did the per-bin part of the rules
-        spans = {key: summary_spans(found.get(key), deployed, window, rules) for key in keys}
-    else:
-        bins = sources.bin_cache.bins(streams, refdes, selected, window.start, window.stop) if keys else {}
-        spans = {key: stream_spans(bins.get(key, ()), deployed, window, rules) for key in keys}
+    # With the bins kept (the bin cache) reading them whole pays at the next request; without, the
+    # database's summary of them costs less than reading them (benchmarks/README.md).
+    pruned = settings.AVAILABILITY_RULES_IN_DATABASE and not sources.bin_cache.enabled
+    summarise = getattr(streams, "summaries", None) if pruned else None
+    found = summarise(refdes, selected, window, rules) if summarise is not None and keys else None
+    spans = {}
+    if found:  # PostgreSQL did the per-bin part of the rules; the streams it could not decide are read
+        for key, summary in found.items():
+            if (decided := summary_spans(summary, deployed, window, rules)) is not None:
+                spans[key] = decided
+    unread = [row for row in selected if (row.method, row.stream) not in spans]
+    bins = sources.bin_cache.bins(streams, refdes, unread, window.start, window.stop) if unread else {}
+    for row in unread:
+        key = (row.method, row.stream)
+        spans[key] = stream_spans(bins.get(key, ()), deployed, window, rules)
     rows = [StreamTimeline(method, stream, spans[(method, stream)]) for method, stream in keys]
     return Timeline(refdes, window, deployment_spans(deployed, window), rows)
 

@@ -291,51 +291,85 @@ def stream_spans(
 
 @dataclass(frozen=True, slots=True)
 class BinSummary:
-    """A stream's bins in a window after a database did the per-bin work of the dense branch.
+    """A stream's bins in a window after a database did the per-bin work that needs no neighbour
+    (ooi_status.sources.postgres_summary): what rules 2 and 3 need of them, not every bin whole.
 
-    ``kept``: bins overlapping the window; ``inside_count``: the exact sum of the counts of those
-    wholly inside it; ``first_point`` and ``reach``: the first point of the first bin in the rules'
-    order and the latest point of all; ``bins``: (bin, reach of the bins before it, at least
-    first_point) for a superset of the bins that matter (every bin reaching outside the window,
-    every possible gap end, every possibly sparse bin). ``complete``: ``bins`` holds every bin,
-    for a stream that may not be dense.
+    ``kept``: the bins overlapping the window; ``inside_count``: the exact sum of the counts of
+    those wholly inside it; ``firsts`` and ``lasts``: the first and last point of each of them, in
+    any order (for the gaps and the Present stretch); ``candidates``: every bin reaching outside
+    the window and every bin whose separation (last - first) / count is above ``floor``, whole.
+    ``stores``: how many stores the rows came from (the rows of one bin held in several stores
+    cannot be told apart here).
     """
 
     kept: int
     inside_count: int
-    first_point: float
-    reach: float
-    bins: tuple[tuple[Bin, float], ...]
-    complete: bool
+    firsts: Floats
+    lasts: Floats
+    floor: float
+    candidates: BinColumns
+    stores: int = 1
 
 
 def summary_spans(
     summary: BinSummary | None, deployments: Sequence[Deployment], window: Window, rules: Rules
-) -> list[Span]:
-    """``stream_spans`` from a summary (None: no bin in the window): the same spans, decided
-    bin by bin with the same arithmetic, from the bins the summary kept."""
-    if summary is None or summary.complete:
-        bins = [] if summary is None else [b for b, _ in summary.bins]
-        return stream_spans(bins, deployments, window, rules)
+) -> list[Span] | None:
+    """``stream_spans`` from a summary (None: no bin in the window), or None when the summary
+    cannot decide them exactly: its rows come from several stores, a point is not a finite number,
+    or a bin left out of the candidates could have a level above Present. Then the bins must be
+    read and given to ``stream_spans``.
+
+    Every quantity is the one ``stream_spans`` computes, by the same float operations: rule 1's
+    total from the same integer sum and the same partial bins (all among the candidates); the
+    gaps and the Present stretch from every bin's first and last point in the same order; the
+    levels from the candidates (a bin left out has a separation at most ``floor``, and the tests
+    are monotonic: when a bin at ``floor`` would get no level, none left out does)."""
     if not window.start < window.stop:
         return []
-    start, stop = window.start, window.stop
-    partial = [b for b, _ in summary.bins if not (start <= b.first and b.last <= stop)]
+    if summary is None or summary.kept == 0:
+        return [Span(window.start, window.stop, NOT_EXPECTED)]
+    candidates, starts, ends = summary.candidates, summary.firsts, summary.lasts
+    firsts, lasts, counts = candidates.firsts, candidates.lasts, candidates.counts
+    finite = np.isfinite(starts).all() and np.isfinite(ends).all()
+    if summary.stores != 1 or len(starts) != summary.kept or not finite:
+        return None
+    outside = ~((window.start <= firsts) & (lasts <= window.stop))
+    columns = (firsts[outside].tolist(), lasts[outside].tolist(), counts[outside].tolist())
+    partial = [Bin(first, last, points) for first, last, points in zip(*columns, strict=True)]
     total = _total(summary.inside_count, partial, window)
     dense, mean_interval, threshold = _branch(summary.kept, total, window, rules)
-    if not dense:  # the database's test has a margin: never here unless the summary is wrong
-        raise ValueError("a summary of a stream that is not dense must hold every bin")
-    pieces: list[Piece] = [(summary.first_point, summary.reach, _PRESENT)]
-    for b, before in summary.bins:
-        if b.first - before > threshold:
-            pieces.append((before, b.first, _GAP))
-        if b.points > 1:
-            ratio = (b.last - b.first) / b.points / mean_interval
-            if ratio > 1.0 and (rank := _level_rank(ratio, rules)) != _PRESENT:
-                pieces.append((b.first, b.last, rank))
-    pieces.append((window.start, window.stop, _BACKGROUND))
-    pieces.extend(_not_expected_pieces(deployments, window))
-    return _overlay(pieces, window, _deployment_cuts(deployments, window))
+    ratio = summary.floor / mean_interval  # at least the ratio of every bin left out
+    if dense:
+        if _may_be_sparse(ratio, rules):
+            return None
+        # The rules' order (first, last, points): the order of points alone decides the gaps, as
+        # bins with the same first and last point reach equally far.
+        if len(starts) > 1 and not (starts[1:] > starts[:-1]).all():
+            order = np.lexsort((ends, starts))
+            starts, ends = starts[order], ends[order]
+        pieces = _dense_column_pieces_of(starts, ends, firsts, lasts, counts, mean_interval, threshold, rules)
+    else:
+        # Rule 3: every bin a Present piece (its level when it is a candidate: the same extent
+        # with a higher rank wins the overlay), which a bin left out is when its ratio is below
+        # the first level.
+        if _level_rank(ratio, rules) != _PRESENT or _level_rank(0.0, rules) != _PRESENT:
+            return None
+        present = _sparse_column_pieces(
+            starts, ends, np.zeros(len(starts), dtype=np.int64), mean_interval, threshold, rules
+        )
+        levels = _sparse_column_pieces(firsts, lasts, counts, mean_interval, threshold, rules)
+        pieces = (
+            np.concatenate((present[0], levels[0])),
+            np.concatenate((present[1], levels[1])),
+            np.concatenate((present[2], levels[2])),
+        )
+    return _finish_column_spans(pieces, deployments, window)
+
+
+def _may_be_sparse(ratio: float, rules: Rules) -> bool:
+    """Whether a bin of this ratio, or of a higher one, would get a sparse span in rule 2 (the test is
+    monotonic: r > 1 and a level above Present)."""
+    return ratio > 1.0 and _level_rank(ratio, rules) != _PRESENT
 
 
 def _deployment_cuts(deployments: Sequence[Deployment], window: Window) -> set[float]:
@@ -491,6 +525,13 @@ def _column_spans(
         pieces = _dense_column_pieces(*columns, mean_interval, threshold, rules)
     else:
         pieces = _sparse_column_pieces(*columns, mean_interval, threshold, rules)
+    return _finish_column_spans(pieces, deployments, window)
+
+
+def _finish_column_spans(
+    pieces: ColumnPieces, deployments: Sequence[Deployment], window: Window
+) -> list[Span]:
+    """Rules 4 and 5 over the pieces of rule 2 or 3: background, deployments, overlay."""
     others = [(window.start, window.stop, _BACKGROUND), *_not_expected_pieces(deployments, window)]
     more_starts, more_stops, more_ranks = zip(*others, strict=True)
     return _overlay_columns(
@@ -506,20 +547,36 @@ def _dense_column_pieces(
     firsts: Floats, lasts: Floats, counts: Counts, mean_interval: float, threshold: float, rules: Rules
 ) -> ColumnPieces:
     """``_dense_pieces`` over columns: the latest point before each bin is a running maximum."""
-    reach = np.empty_like(firsts)
-    reach[0] = firsts[0]
-    reach[1:] = lasts[:-1]
+    return _dense_column_pieces_of(firsts, lasts, firsts, lasts, counts, mean_interval, threshold, rules)
+
+
+def _dense_column_pieces_of(
+    starts: Floats,
+    ends: Floats,
+    firsts: Floats,
+    lasts: Floats,
+    counts: Counts,
+    mean_interval: float,
+    threshold: float,
+    rules: Rules,
+) -> ColumnPieces:
+    """Rule 2's pieces: gaps and the Present stretch from ``starts`` and ``ends`` (the first and
+    last points of every bin, in the rules' order), sparse bins from ``firsts``, ``lasts`` and
+    ``counts`` (every bin, or those that may be sparse, in any order)."""
+    reach = np.empty_like(starts)
+    reach[0] = starts[0]
+    reach[1:] = ends[:-1]
     reach = np.maximum.accumulate(reach)
-    gaps = np.flatnonzero(firsts - reach > threshold)
+    gaps = np.flatnonzero(starts - reach > threshold)
     several = np.flatnonzero(counts > 1)
     ratios = (lasts[several] - firsts[several]) / counts[several] / mean_interval
     chosen = (ratios > 1.0) & ~(ratios < rules.sparse_min)  # sparse, and not Present by the level table
     sparse = several[chosen]
-    end, last = float(reach[-1]), float(lasts[-1])
-    present = (float(firsts[0]), last if last > end else end)
+    end, last = float(reach[-1]), float(ends[-1])
+    present = (float(starts[0]), last if last > end else end)
     return (
         np.concatenate((reach[gaps], firsts[sparse], present[:1])),
-        np.concatenate((firsts[gaps], lasts[sparse], present[1:])),
+        np.concatenate((starts[gaps], lasts[sparse], present[1:])),
         np.concatenate((np.full(len(gaps), _GAP), _level_ranks(ratios[chosen], rules), [_PRESENT])),
     )
 

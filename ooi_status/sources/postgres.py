@@ -40,7 +40,7 @@ from ooi_status.sources.base import (
     split_refdes,
 )
 from ooi_status.sources.columns import BinTable
-from ooi_status.sources.postgres_summary import summaries
+from ooi_status.sources.postgres_summary import STREAM_BINS_BY_STORE, summaries
 
 _S = StreamMetadata.__table__.c
 _P = PartitionMetadata.__table__.c
@@ -140,17 +140,18 @@ class PostgresStreamSource:
             return found, None
 
     def summaries(
-        self, refdes: str, keys: Collection[StreamKey], window: Window, rules: Rules
+        self, refdes: str, streams: Sequence[StreamRow], window: Window, rules: Rules
     ) -> dict[StreamKey, BinSummary] | None:
-        """On PostgreSQL, the streams' bins in the window summarised by the database
-        (ooi_status.sources.postgres_summary); None on another database (use ``bins``)."""
+        """On PostgreSQL, the bins in the window of these streams (their ``stream_metadata`` rows)
+        summarised by the database (ooi_status.sources.postgres_summary; streams left out are to be
+        read with ``bins``); None on another database (use ``bins``)."""
         parts = split_refdes(refdes)
         if self.engine.dialect.name != "postgresql":
             return None
-        if parts is None or not keys:
+        if parts is None or not streams:
             return {}
         with connected(self.engine) as conn:
-            return summaries(conn, parts, keys, window, rules)
+            return summaries(conn, parts, streams, window, rules)
 
     def close(self) -> None:
         """The engine belongs to the caller."""
@@ -357,11 +358,7 @@ CROSS JOIN LATERAL (
     SELECT p.store,
            string_agg(int8send(p.bin) || int8send(p.count) || float8send(p.first) || float8send(p.last),
                       ''::bytea) AS packed
-    FROM partition_metadata AS p
-    WHERE p.subsite = :subsite AND p.node = :node AND p.sensor = :sensor
-      AND p.method = k.method AND p.stream = k.stream
-      AND p.bin < :bin_stop AND p.last > :start AND p.first < :stop
-    GROUP BY p.store
+    {bins}
 ) AS b
 """
 _PACKED_ROW = struct.Struct(">qqdd")
@@ -377,7 +374,9 @@ def _packed_bins(
     for i, (method, stream) in enumerate(keys):
         params[f"m{i}"], params[f"s{i}"] = method, stream
     stores: dict[StreamKey, dict[str, bytes | memoryview]] = defaultdict(dict)
-    for method, stream, store, packed in conn.execute(text(_PACKED_BINS.format(keys=values)), params):
+    for method, stream, store, packed in conn.execute(
+        text(_PACKED_BINS.format(keys=values, bins=STREAM_BINS_BY_STORE)), params
+    ):
         stores[(method, stream)][store] = packed
     return {key: BinTable.from_packed(by_store) for key, by_store in stores.items()}
 

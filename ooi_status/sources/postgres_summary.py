@@ -1,139 +1,131 @@
-"""PostgreSQL does the per-bin part of the availability rules; only the bins that matter come back.
+"""PostgreSQL does the per-bin part of the availability rules that needs no neighbour; what
+comes back is what the rules need of the bins, not every bin whole.
 
-A dense stream of ten years of daily bins has ~3,600 bins, of which a handful start a gap, are
-sparse, or reach outside the window. Here one statement computes, over the bins of every
-selected stream of an instrument (one row per bin, the first store by name), with window
-functions: how many bins overlap the window, the exact sum of the counts of those wholly inside
-it, the first point and the reach (latest last point) of the stream, and for each bin the reach
-of the bins before it in the rules' order (first, last, count: bin order, when the bins' first
-points increase with their number, as they do). It returns, per stream:
+One statement reads the bins of every selected stream of an instrument through the unique index,
+as the packed read does (ooi_status.sources.postgres), and returns per stream and store: how many
+bins overlap the window; the exact sum of the counts of those wholly inside it; the first and last
+point of every bin (16 bytes each, against the 32 of a whole packed bin: the gaps and the Present
+stretch are a running maximum over them in ``availability.summary_spans``); and, whole, the
+candidates: every bin reaching outside the window (rule 1's total counts part of it) and every bin
+whose separation (last - first) / count is above a floor, the mean interval the stream would have
+if the window held all of its points (its ``stream_metadata`` count), so that over a stream's whole
+time only its sparse bins come back.
 
-- every bin, when the stream may not take the dense branch or its bins' order by number is not
-  their order by first point (its answer is then the Python path's);
-- otherwise its first bin (every stream with a bin has a row), the bins reaching outside the
-  window, those whose distance from the reach before them may exceed the gap threshold, and
-  those whose separation may exceed the mean interval, each test with a relative margin of
-  1e-9, so that float rounding in PostgreSQL's sums can only add bins, never leave one out.
-  ``availability.summary_spans`` then decides every bin exactly as ``stream_spans`` does,
-  from the same floats: the spans are identical.
-
-The rules' thresholds and counts come from ``availability.Rules``; this module only prunes.
+Finding a bin's gap needs the bins before it (a window function over ~30,000 rows costs the
+database more than packing them all, measured in benchmarks/README.md); everything else is per bin
+or a sum. ``availability.summary_spans`` checks what the floor assumes against the exact mean
+interval and decides the spans with the same arithmetic as ``stream_spans``, or declines (rows
+from several stores, points that are not finite numbers, a stream row whose count is below its
+bins'): then the stream's bins are read. The rules' thresholds come from ``availability.Rules``;
+this module only prunes.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Collection
+import math
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 
+import numpy as np
 from sqlalchemy import Connection, text
 
-from ooi_status.availability.engine import Bin, BinSummary, Rules, Window
-from ooi_status.sources.base import StreamKey, bin_bound
+from ooi_status.availability.engine import BinColumns, BinSummary, Rules, Window
+from ooi_status.sources.base import StreamKey, StreamRow, bin_bound
 
-#: Relative slack of the pruning tests (PostgreSQL's float sums against the exact ones).
+#: Relative slack of the floor under the mean interval of the stream's whole count: the rounding
+#: of rule 1's float total must not make a summary decline.
 MARGIN = 1e-9
 
-# Per stream (a LATERAL subquery, so the window functions run over one stream's bins in the
-# index's bin order, without sorting the instrument's bins together): b) one row per bin, the
-# first store by name; w) running and whole-stream figures; d) whether bin order is first-point
-# order (it is for real bins: then the rules' order is bin order) and the branch.
+#: The rows of one stream (k) of one instrument overlapping the window, found through the unique
+#: index (a bin starts at or before its first point: the index range), by store.
+STREAM_BINS_BY_STORE = """FROM partition_metadata AS p
+    WHERE p.subsite = :subsite AND p.node = :node AND p.sensor = :sensor
+      AND p.method = k.method AND p.stream = k.stream
+      AND p.bin < :bin_stop AND p.last > :start AND p.first < :stop
+    GROUP BY p.store"""
+
+# Per stream (a LATERAL subquery over the index's rows of that stream), one row per store.
 _SUMMARY = """
-SELECT k.method, k.stream, d.count, d.first, d.last, greatest(d.before, d.first_point),
-       d.kept, d.inside_count, d.first_point, d.last_point, d.dense
-FROM (VALUES {keys}) AS k (method, stream)
+SELECT k.method, k.stream, b.kept, b.inside_count, b.points, b.candidates
+FROM (VALUES {keys}) AS k (method, stream, floor)
 CROSS JOIN LATERAL (
-    SELECT w.*, (w.ordered AND w.kept > :min_bins AND w.total > 0
-                 AND :length / w.total < :threshold * (1 - :margin)) AS dense
-    FROM (
-        SELECT v.*, bool_and(v.previous_first IS NULL OR v.first > v.previous_first) OVER () AS ordered
-        FROM (
-            SELECT b.count, b.first, b.last,
-                   (b.first >= :start AND b.last <= :stop) AS inside,
-                   max(b.first) OVER preceding AS previous_first,
-                   max(b.last) OVER preceding AS before,
-                   row_number() OVER (ORDER BY b.bin) AS position,
-                   count(*) OVER () AS kept,
-                   sum(b.count) FILTER (WHERE b.first >= :start AND b.last <= :stop) OVER () AS inside_count,
-                   sum(CASE WHEN (b.first >= :start AND b.last <= :stop) OR b.last <= b.first
-                            THEN b.count::float8
-                            ELSE b.count * (least(b.last, :stop) - greatest(b.first, :start))
-                                 / (b.last - b.first)
-                       END) OVER () AS total,
-                   min(b.first) OVER () AS first_point,
-                   max(b.last) OVER () AS last_point
-            FROM (
-                SELECT DISTINCT ON (q.bin) q.bin, q.count, q.first, q.last
-                FROM partition_metadata AS q
-                WHERE q.subsite = :subsite AND q.node = :node AND q.sensor = :sensor
-                  AND q.method = k.method AND q.stream = k.stream
-                  AND q.bin < :bin_stop AND q.last > :start AND q.first < :stop
-                ORDER BY q.bin, q.store
-            ) AS b
-            WINDOW preceding AS (ORDER BY b.bin ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        ) AS v
-    ) AS w
-) AS d
-WHERE NOT d.dense OR NOT d.inside OR d.position = 1
-   OR d.first - greatest(d.before, d.first_point) > :threshold * (1 - :margin)
-   OR (d.count > 1 AND (d.last - d.first) / d.count > :length / d.total * :ratio * (1 - :margin))
-ORDER BY k.method, k.stream, d.first, d.last, d.count
+    SELECT p.store,
+           count(*) AS kept,
+           sum(p.count) FILTER (WHERE p.first >= :start AND p.last <= :stop) AS inside_count,
+           string_agg(float8send(p.first) || float8send(p.last), ''::bytea) AS points,
+           string_agg(float8send(p.first) || float8send(p.last) || int8send(p.count), ''::bytea)
+               FILTER (WHERE NOT (p.first >= :start AND p.last <= :stop)
+                          OR CASE WHEN p.count > 1 THEN (p.last - p.first) / p.count > k.floor END)
+               AS candidates
+    {bins}
+) AS b
 """
+
+#: A bin's points: first, last (float8send each); a candidate: first, last, count (and int8send).
+_POINTS = np.dtype([("first", ">f8"), ("last", ">f8")])
+_CANDIDATE = np.dtype([("first", ">f8"), ("last", ">f8"), ("count", ">i8")])
 
 
 @cache
 def _statement(streams: int) -> str:
-    return _SUMMARY.format(keys=", ".join(f"(:m{i}, :s{i})" for i in range(streams)))
+    keys = ", ".join(f"(:m{i}, :s{i}, CAST(:f{i} AS float8))" for i in range(streams))
+    statement = _SUMMARY.format(keys=keys, bins=STREAM_BINS_BY_STORE)
+    for name in ("start", "stop"):  # float8 throughout, never numeric
+        statement = statement.replace(f":{name}", f"CAST(:{name} AS float8)")
+    return statement
 
 
 def summaries(
     conn: Connection,
     parts: tuple[str, str, str],
-    keys: Collection[StreamKey],
+    streams: Sequence[StreamRow],
     window: Window,
     rules: Rules,
 ) -> dict[StreamKey, BinSummary]:
-    """The summary of each stream with a bin in the window (streams without one are left out)."""
-    keys = sorted(keys)
+    """The summary of each stream (``kept`` 0 without a bin in the window); none when the window is
+    not a positive length."""
     length = window.stop - window.start
+    ratio = min(1.0, rules.sparse_min)
+    chosen = sorted(streams, key=lambda row: (row.method, row.stream))
+    if not chosen or not (math.isfinite(length) and length > 0):
+        return {}
     params: dict[str, object] = {"subsite": parts[0], "node": parts[1], "sensor": parts[2]}
-    params.update(
-        start=window.start,
-        stop=window.stop,
-        bin_stop=bin_bound(window.stop),
-        length=length,
-        threshold=length * rules.gap_threshold_fraction,
-        min_bins=rules.min_bins_for_gaps,
-        ratio=min(1.0, rules.sparse_min),
-        margin=MARGIN,
-    )
-    for i, (method, stream) in enumerate(keys):
-        params[f"m{i}"], params[f"s{i}"] = method, stream
-    rows: dict[StreamKey, list[tuple[Bin, float]]] = defaultdict(list)
-    heads: dict[StreamKey, tuple] = {}
-    for (
-        method,
-        stream,
-        count,
-        first,
-        last,
-        before,
-        kept,
-        inside,
-        first_point,
-        last_point,
-        dense,
-    ) in conn.execute(text(_statement(len(keys))), params):
-        rows[(method, stream)].append((Bin(first, last, count), before))
-        heads.setdefault((method, stream), (kept, inside, first_point, last_point, dense))
-    return {
-        key: BinSummary(
-            kept=head[0],
-            inside_count=int(head[1] or 0),
-            first_point=head[2],
-            reach=max(head[2], head[3]),
-            bins=tuple(rows[key]),
-            complete=not head[4],
+    params.update(start=window.start, stop=window.stop, bin_stop=bin_bound(window.stop))
+    floors: dict[StreamKey, float] = {}
+    for i, row in enumerate(chosen):
+        # Below the mean interval of the stream's whole count, by a margin for the rounding of rule
+        # 1's float total; 0 (every bin of several points a candidate) without a positive count or
+        # for odd level settings.
+        known = isinstance(row.points, int) and row.points > 0 and ratio > 0
+        floor = length / row.points * ratio * (1 - MARGIN) if known else 0.0
+        floors[(row.method, row.stream)] = floor
+        params[f"m{i}"], params[f"s{i}"], params[f"f{i}"] = row.method, row.stream, floor
+    found: dict[StreamKey, BinSummary] = {}
+    for method, stream, kept, inside, points, candidates in conn.execute(
+        text(_statement(len(chosen))), params
+    ):
+        key = (method, stream)
+        if key in found:  # a second store: the rows of one bin could not be told apart
+            found[key] = replace(found[key], stores=found[key].stores + 1)
+            continue
+        bins = np.frombuffer(points, dtype=_POINTS)
+        picked = np.frombuffer(candidates or b"", dtype=_CANDIDATE)
+        found[key] = BinSummary(
+            kept=int(kept),
+            inside_count=int(inside or 0),
+            firsts=bins["first"].astype(np.float64),
+            lasts=bins["last"].astype(np.float64),
+            floor=floors[key],
+            candidates=BinColumns(
+                picked["first"].astype(np.float64),
+                picked["last"].astype(np.float64),
+                picked["count"].astype(np.int64),
+            ),
         )
-        for key, head in heads.items()
-    }
+    nothing = np.empty(0, dtype=np.float64)
+    for key, floor in floors.items():
+        if key not in found:
+            empty = BinColumns(nothing, nothing, np.empty(0, dtype=np.int64))
+            found[key] = BinSummary(0, 0, nothing, nothing, floor, empty)
+    return found

@@ -4,8 +4,11 @@ any bin is read; "now" at minute resolution; unchanged → 304; gzip for clients
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, update
 
 from api.availability.conftest import NOW, REFDES, at
@@ -80,22 +83,57 @@ def test_gzip_answers_decompress_to_exactly_the_plain_ones(client):
             assert packed.headers["ETag"] == plain.headers["ETag"]
 
 
-def test_rules_in_the_database_give_the_same_answers(settings, scenario_db, client):
-    """AVAILABILITY_RULES_IN_DATABASE: PostgreSQL prunes the bins (SQLite ignores it); the same bytes."""
-    app = create_app(
-        settings.replace(METADATA_URL=scenario_db.url, AVAILABILITY_RULES_IN_DATABASE=True),
-        TESTING=True,
-        CLOCK=lambda: NOW,
+def summarising_app(settings, scenario_db, rows):  # type: ignore[no-untyped-def]
+    """An app with AVAILABILITY_RULES_IN_DATABASE and a bin cache of ``rows`` (0: off)."""
+    chosen = {"AVAILABILITY_RULES_IN_DATABASE": True, "AVAILABILITY_BIN_CACHE_ROWS": rows}
+    return create_app(
+        settings.replace(METADATA_URL=scenario_db.url, **chosen), TESTING=True, CLOCK=lambda: NOW
     )
+
+
+@contextmanager
+def statements_of(app) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
+    """The statements the app runs on the metadata database within; its engine disposed after."""
+    statements: list[str] = []
     try:
+        with app.app_context():
+            engine = current_databases().metadata
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        yield statements
+    finally:
+        with app.app_context():
+            current_databases().dispose()
+
+
+SUMMARY = "b.points, b.candidates"  # in the statement that summarises the bins
+
+
+def test_rules_in_the_database_give_the_same_answers(settings, scenario_db, client):
+    """AVAILABILITY_RULES_IN_DATABASE with the bin cache off: PostgreSQL summarises the bins (SQLite
+    has no such path); the same bytes as reading every bin."""
+    app = summarising_app(settings, scenario_db, 0)
+    with statements_of(app) as statements:
         other = app.test_client()
         for query in (
             "",
             "?format=csv",
+            "?format=svg",
             "?start_time=2016-01-03T05:00:00&stop_time=2016-02-01",
+            "?start_time=2016-01-09T12:00:00&stop_time=2016-01-13T06:00:00",
             "?method=telemetered",
+            "?method=bad_streamed",
         ):
             assert other.get(URL + query).data == client.get(URL + query).data, query
-    finally:
-        with app.app_context():
-            current_databases().dispose()
+    assert any(SUMMARY in text for text in statements) == (scenario_db.backend == "postgresql")
+
+
+@pytest.mark.parametrize("rows", [0, 100_000])
+def test_the_bins_are_summarised_only_when_they_are_not_kept(settings, scenario_db, rows):
+    """With the bin cache on, a request reads the bins whole (the next one finds them kept); with it
+    off, one statement summarises every stream on PostgreSQL."""
+    app = summarising_app(settings, scenario_db, rows)
+    with statements_of(app) as statements:
+        assert app.test_client().get(URL).status_code == 200
+    bins = [text for text in statements if "partition_metadata" in text]
+    assert len(bins) == 1
+    assert (SUMMARY in bins[0]) == (rows == 0 and scenario_db.backend == "postgresql")
