@@ -143,8 +143,8 @@ class PostgresStreamSource:
         self, refdes: str, streams: Sequence[StreamRow], window: Window, rules: Rules
     ) -> dict[StreamKey, BinSummary] | None:
         """On PostgreSQL, the bins in the window of these streams (their ``stream_metadata`` rows)
-        summarised by the database (ooi_status.sources.postgres_summary; streams left out are to be
-        read with ``bins``); None on another database (use ``bins``)."""
+        summarised by the database (ooi_status.sources.postgres_summary); None on another database
+        (use ``bins``)."""
         parts = split_refdes(refdes)
         if self.engine.dialect.name != "postgresql":
             return None
