@@ -26,6 +26,14 @@ def in_memory(session: Session) -> None:
         )
 
 
+def one_snapshot(session: Session) -> None:
+    """A new transaction whose statements all see one snapshot, taken by its first statement
+    (REPEATABLE READ), with ``in_memory``'s settings."""
+    session.rollback()
+    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    in_memory(session)
+
+
 @contextmanager
 def without_gc() -> Iterator[None]:
     """The cyclic garbage collector paused while a report's rows are made: tens of thousands of

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
 from ooi_status.reports import coverage_report as report
+from ooi_status.reports import one_snapshot
 
 #: A coverage row's version, as text: "id:xmin".
 _VERSION: Function[str] = func.concat(literal_column("coverage.id"), ":", literal_column("coverage.xmin"))
@@ -148,7 +149,7 @@ def kept_body(
     from the kept rows brought to a snapshot taken now. Ends the session's transaction and reads
     in one of its own."""
     with kept.lock:
-        _snapshot(session)
+        one_snapshot(session)
         try:
             if not (kept.parts and _update(session, kept, query, encode)):
                 kept.clear()
@@ -159,13 +160,6 @@ def kept_body(
             raise
         finally:
             session.rollback()
-
-
-def _snapshot(session: Session) -> None:
-    """A new transaction whose statements all see one snapshot, taken by its first statement."""
-    session.rollback()
-    session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    report.in_memory(session)
 
 
 def _update(

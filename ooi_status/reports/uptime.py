@@ -73,7 +73,7 @@ OPERATIONAL, DEGRADED, FAILED, NOT_TRACKED, SILENCED = (
 STATES = (OPERATIONAL, DEGRADED, FAILED, NOT_TRACKED, SILENCED)
 GROUPS = ("stream", "instrument", "node", "site")
 
-_EPOCH = {
+EPOCH = {
     "postgresql": "CAST(EXTRACT(EPOCH FROM {}) AS double precision)",
     "sqlite": "((julianday({}) - 2440587.5) * 86400.0)",
 }
@@ -169,15 +169,17 @@ _ANY_SILENCE = text(
 # Streams covered by a silence overlapping the window, and streams with a row not filled yet, are
 # the slow ones: the window-function statement answers them.
 
-_CUMULATIVE = {
+CUMULATIVE = {
     OPERATIONAL: "cum_operational",
     DEGRADED: "cum_degraded",
     FAILED: "cum_failed",
     NOT_TRACKED: "cum_not_tracked",
 }
-_COLUMNS = ", ".join(_CUMULATIVE.values())
+#: The cumulative columns, in the order of STATES.
+COLUMNS = tuple(CUMULATIVE.values())
+_COLUMNS = ", ".join(COLUMNS)
 
-_SLOW = """
+SLOW = """
 slow AS (
     SELECT ds.id AS sid
     FROM silence si
@@ -282,7 +284,7 @@ JOIN status_history h ON h.id = (
 WHERE ds.id IN :streams
 ON CONFLICT (deployed_stream_id) DO UPDATE SET
     history_id = excluded.history_id, old_status = excluded.old_status, new_status = excluded.new_status,
-    changed_at = excluded.changed_at, {", ".join(f"{c} = excluded.{c}" for c in _CUMULATIVE.values())}
+    changed_at = excluded.changed_at, {", ".join(f"{c} = excluded.{c}" for c in CUMULATIVE.values())}
 """).bindparams(bindparam("streams", expanding=True))
 #: Streams per statement keeping status_latest (SQLite's bound-parameter limit).
 _LATEST_PAGE = 1000
@@ -327,7 +329,7 @@ WHERE status_history.id = summed.id AND summed.is_base = 0
 _FILL_SUMS = ",\n           ".join(
     f"COALESCE(MAX(CASE WHEN is_base = 1 THEN {column} END) OVER s, 0)"
     f" + COALESCE(SUM(CASE WHEN new_status = '{state}' THEN seconds ELSE 0 END) OVER r, 0) AS {column[4:]}"
-    for state, column in _CUMULATIVE.items()
+    for state, column in CUMULATIVE.items()
 )
 
 _STREAMS = """
@@ -440,32 +442,45 @@ def _dialect(session: Session) -> str:
 
 
 def _epoch(session: Session) -> str:
-    return _EPOCH[_dialect(session)]
+    return EPOCH[_dialect(session)]
 
 
 def _stream_rows(
     session: Session, start: datetime, stop: datetime, silences: bool | None, cumulative: bool
 ) -> list[dict[str, Any]]:
-    finished: list[dict[str, Any]] = []
-    only: list[int] | None = None
-    if cumulative:
-        # One statement answers the streams it can and names the others (one snapshot: each
-        # stream is answered once even if a silence or a history row is written meanwhile).
-        statement, params = _cumulative_statement(session, start, stop)
-        only = []
-        finished = _fast_rows(session.execute(statement, params), only)
-        if not only:
-            return finished  # in order of name already
-        if len(only) > _MAX_SLOW:
-            finished, only = [], None
-    statement, params = _statement(session, _STREAMS, start, stop, silences, only)
+    if not cumulative:
+        return with_slow_rows(session, [], None, start, stop, silences)
+    # One statement answers the streams it can and names the others (one snapshot: each stream is
+    # answered once even if a silence or a history row is written meanwhile).
+    statement, params = _cumulative_statement(session, start, stop)
+    slow: list[int] = []
+    finished = _fast_rows(session.execute(statement, params), slow)
+    if not slow:
+        return finished  # in order of name already
+    return with_slow_rows(session, finished, slow, start, stop, silences)
+
+
+def with_slow_rows(
+    session: Session,
+    finished: list[dict[str, Any]],
+    slow: list[int] | None,
+    start: datetime,
+    stop: datetime,
+    silences: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The rows ``finished`` and those of the streams ``slow`` (None: every stream) by the window
+    statement, in order of name. More slow streams than _MAX_SLOW: every stream by the window
+    statement."""
+    if slow is not None and len(slow) > _MAX_SLOW:
+        finished, slow = [], None
+    statement, params = _statement(session, _STREAMS, start, stop, silences, slow)
     rows: dict[int, dict[str, Any]] = {}
     for sid, refdes, method, stream, state, seconds in session.execute(statement, params):
         row = rows.get(sid)
         if row is None:
             row = rows[sid] = {"id": sid, "refdes": refdes, "method": method, "stream": stream, **_zero()}
         row[state] += seconds or 0.0
-    finished += [_finish(row) for row in rows.values()]
+    finished = finished + [_finish(row) for row in rows.values()]
     return sorted(finished, key=_by_name)
 
 
@@ -474,9 +489,8 @@ def _by_name(row: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _fast_rows(result: Result[Any], slow: list[int]) -> list[dict[str, Any]]:
-    """_finish of the rows of the cumulative statement (no silenced time), as columns: 12,000 of
-    them per report; a last-bit negative or -0.0 is 0. The ids of the slow streams (not answered)
-    go to ``slow``."""
+    """The rows of the cumulative statement; the ids of the slow streams (not answered) go to
+    ``slow``."""
     with without_gc():  # tens of thousands of objects made at once (reports.without_gc)
         fetched: Any = result.all()
         if not fetched:
@@ -489,16 +503,31 @@ def _fast_rows(result: Result[Any], slow: list[int]) -> list[dict[str, Any]]:
                 return []
             sids, refdes, methods, streams, flags, *columns = zip(*answered, strict=True)
         seconds = np.array(columns, dtype=np.float64).reshape(len(columns), len(sids))
+        return finished_rows(sids, refdes, methods, streams, seconds)
+
+
+def finished_rows(
+    sids: Sequence[int],
+    refdes: Sequence[str],
+    methods: Sequence[str],
+    streams: Sequence[str],
+    seconds: np.ndarray,
+) -> list[dict[str, Any]]:
+    """_finish of streams' rows without silenced time, as columns (``seconds``: one row of the
+    array per status but silenced, one column per stream): 12,000 of them per report; a last-bit
+    negative or -0.0 is 0."""
+    if not len(sids):
+        return []
+    with without_gc():  # tens of thousands of objects made at once (reports.without_gc)
         seconds = round_ms(np.where(seconds > 0, seconds, 0.0))
         operational, degraded, failed, not_tracked = seconds
         # uptime_percent of each row: the same operations in the same order, then Python's round.
         tracked = operational + degraded + failed
         with np.errstate(divide="ignore", invalid="ignore"):
-            shares = (100.0 * operational / tracked).tolist()
-        percents = [
-            round(share, 2) if total > 0 else None
-            for share, total in zip(shares, tracked.tolist(), strict=True)
-        ]
+            shares = round_hundredths(np.where(tracked > 0, 100.0 * operational / tracked, 0.0))
+        percents: Any = shares.astype(object)
+        percents[~(tracked > 0)] = None
+        percents = percents.tolist()
         return [
             {
                 "id": sid,
@@ -545,9 +574,24 @@ def round_ms(values: np.ndarray) -> np.ndarray:
     return np.array(flat, dtype=np.float64).reshape(values.shape)
 
 
+def round_hundredths(values: np.ndarray) -> np.ndarray:
+    """``round(x, 2)`` of every value, as Python rounds (the correctly rounded decimal, ties to
+    even, then the double nearest to it). For |x| < 2^20, x * 100 is within 2^-25 of its exact
+    value, so its nearest integer k is the correctly rounded number of hundredths unless x * 100
+    is that close to a half: those values are left to Python's round, one by one, and k / 100 is
+    that double (one correctly rounded division). Any other value: Python's round."""
+    if not np.all(np.abs(values) < 2**20):
+        return np.array([round(value, 2) for value in values.tolist()], dtype=np.float64)
+    scaled = values * 100.0
+    rounded = np.rint(scaled) / 100.0
+    near = np.flatnonzero(np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 2**-20)
+    rounded[near] = [round(value, 2) for value in values[near].tolist()]
+    return rounded
+
+
 def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> tuple[TextClause, dict]:
     """Seconds in each status (STATES but silenced) of every stream: C(stop) − C(start); the
-    streams of ``_SLOW`` flagged (their seconds are not read)."""
+    streams of ``SLOW`` flagged (their seconds are not read)."""
     epoch = _epoch(session)
     start, stop = as_utc(start), as_utc(stop)
 
@@ -565,16 +609,16 @@ def _cumulative_statement(session: Session, start: datetime, stop: datetime) -> 
         f"CASE WHEN a.id IS NULL AND f.id IS NULL"  # no history: its current status throughout
         f" THEN CASE WHEN e.status = '{state}' THEN {window} ELSE 0 END"
         f" ELSE ({at('stop', 'b', state, column)}) - ({at('start', 'a', state, column)}) END"
-        for state, column in _CUMULATIVE.items()
+        for state, column in CUMULATIVE.items()
     ]
     row = f"h.id, h.old_status, h.new_status, {epoch.format('h.changed_at')} AS t, " + ", ".join(
-        f"h.{column}" for column in _CUMULATIVE.values()
+        f"h.{column}" for column in CUMULATIVE.values()
     )
     kept = (
         f"l.history_id AS id, l.old_status, l.new_status, {epoch.format('l.changed_at')} AS t, "
-        + ", ".join(f"l.{column}" for column in _CUMULATIVE.values())
+        + ", ".join(f"l.{column}" for column in CUMULATIVE.values())
     )
-    sql = _EDGES[_dialect(session)].format(slow=_SLOW, seconds=",\n       ".join(seconds), row=row, kept=kept)
+    sql = _EDGES[_dialect(session)].format(slow=SLOW, seconds=",\n       ".join(seconds), row=row, kept=kept)
     binds, params = _window_parameters(start, stop)
     return text(sql).bindparams(*binds), params
 

@@ -7,6 +7,7 @@ import gzip
 import io
 from datetime import datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from api.factories import deployed, expected, history
 from ooi_status import revision
 from ooi_status.api import create_app, current_databases
 from ooi_status.model.monitor import DeployedStream
+from ooi_status.reports.uptime import fill_cumulative, uptime
 
 CTD = "CE02SHBP-LJ01D-06-CTDBPN106"
 ADCP = "CE02SHBP-LJ01D-05-ADCPTB104"
@@ -174,6 +176,31 @@ def test_the_answer_is_kept_until_the_revision_or_the_minute_moves(
     if fmt == "json":
         assert third.get_json()["stop_time"] == "2026-11-23 12:01:00"
         assert third.get_json()["rows"][0]["failed"] == 6 * 3600.0 + 60
+
+
+def test_by_stream_a_round_committed_before_a_request_is_in_its_answer(
+    clocked, monitor_db, now: datetime
+) -> None:  # type: ignore[no-untyped-def]
+    """By stream, the rows the process keeps between revisions (PostgreSQL) are brought to the
+    request's snapshot: after each round (rows filled in its transaction) the answer is the report
+    computed whole, the window a minute later each time."""
+    client, clock, stream_id = clocked
+    query = "window=1d&group=stream"
+    answers = [_rows(client, query)]
+    for old, new, hours in (("operational", "failed", 6), ("failed", "operational", 3)):
+        with Session(monitor_db.engine) as session, session.begin():
+            history(
+                session, session.get(DeployedStream, stream_id), [(old, new, now - timedelta(hours=hours))]
+            )
+            fill_cumulative(session)
+            revision.bump(session)
+        clock["now"] += timedelta(minutes=1)
+        answers.append(_rows(client, query))
+        stop = clock["now"].replace(second=0, microsecond=0)
+        with Session(monitor_db.engine) as session:
+            whole = uptime(session, stop - timedelta(days=1), stop, "stream")
+        assert answers[-1]["rows"] == orjson.loads(orjson.dumps(whole))
+    assert [body["rows"][0]["failed"] for body in answers] == [0.0, 6 * 3600.0 + 60, 3 * 3600.0]
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from ooi_status import migrate
 from ooi_status.model.monitor import StatusHistory, StatusLatest
 from ooi_status.reports import uptime as uptime_module
-from ooi_status.reports.uptime import STATES, _cumulative_statement, fill_cumulative, round_ms, uptime
+from ooi_status.reports.uptime import (
+    STATES,
+    _cumulative_statement,
+    fill_cumulative,
+    round_hundredths,
+    round_ms,
+    uptime,
+)
 
 OP, DEG, FAIL, NT = "operational", "degraded", "failed", "notTracked"
 STATES4 = (OP, DEG, FAIL, NT)
@@ -359,6 +366,21 @@ def test_round_ms_of_values_on_the_grid_is_pythons_round(numerators: list[int]) 
 @given(st.lists(st.floats(0, 1e9, allow_nan=False), max_size=30))
 def test_round_ms_of_any_value_is_pythons_round(values: list[float]) -> None:
     assert round_ms(np.array(values)).tolist() == [round(value, 3) for value in values]
+
+
+# --- round_hundredths: Python's round(x, 2) of the uptime percentages, over arrays ---------------
+
+
+@given(
+    st.lists(st.integers(0, 10**6), max_size=30), st.lists(st.floats(-1e7, 1e7, allow_nan=False), max_size=30)
+)
+def test_round_hundredths_is_pythons_round(thousandths: list[int], values: list[float]) -> None:
+    """Shares of a second to the millisecond, halves of hundredths (exact ties and the doubles
+    next to them), and any value (|x| of 2^20 and more: Python's round itself)."""
+    halves = [(2 * k + 1) / 200 for k in range(0, 20001, 37)]
+    close = [float(np.nextafter(h, side)) for h in halves for side in (0.0, 200.0)]
+    values = [k / 1000 for k in thousandths] + halves + close + values + [0.125, 0.375, 2.675, 1.005, 100.0]
+    assert round_hundredths(np.array(values)).tolist() == [round(value, 2) for value in values]
 
 
 def test_the_rows_come_in_pythons_order_of_names(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from ooi_status.db import is_postgres
 from ooi_status.reports import coverage_report
 from ooi_status.reports.coverage_kept import KeptReports, kept_body
 from ooi_status.reports.uptime import GROUPS, STATES, uptime
+from ooi_status.reports.uptime_kept import KeptUptimes, kept_stream_rows
 from ooi_status.times import format_timestamp, utcnow
 
 bp = Blueprint("reports", __name__)
@@ -43,7 +44,9 @@ def uptime_report() -> Response:
     """A window ending now ends at the start of this minute (the monitor's rounds are a minute
     apart), so the answer is the same all minute: it is kept whole (JSON or CSV) by data
     revision and window, gzip-compressed for clients that accept it (12,000 streams: 2.5 MB of
-    JSON), and a request while neither moved answers the kept body."""
+    JSON), and a request while neither moved answers the kept body. By stream on PostgreSQL, the
+    first request after the revision moved probes the history again only for the streams whose
+    history changed (ooi_status.reports.uptime_kept)."""
     now = (current_app.config.get("CLOCK") or utcnow)()
     window = report_window(request.args, now.replace(second=0, microsecond=0))
     group = choice(request.args, "group", GROUPS, "instrument")
@@ -51,7 +54,14 @@ def uptime_report() -> Response:
     cache, current = revision_now()
 
     def build() -> bytes:
-        rows = uptime(monitor_session(), window.start, window.stop, group)
+        session = monitor_session()
+        if group == "stream" and is_postgres(session):
+            kept: KeptUptimes = current_app.extensions["ooi_status.uptime_kept"]
+            span = window.stop - window.start
+            rows = kept_stream_rows(session, kept.get(span), window.start, window.stop)
+            kept.fit()
+        else:
+            rows = uptime(session, window.start, window.stop, group)
         if fmt == "csv":
             return csv_text((*UPTIME_KEYS[group], *STATES, "uptime_percent"), rows).encode()
         head = {
@@ -146,6 +156,7 @@ def _kept_body(session: Session, shape: tuple[Any, ...], stop: datetime, header:
 
 def init_app(app: Flask, max_bytes: int) -> None:
     app.extensions["ooi_status.coverage_kept"] = KeptReports(max_bytes)
+    app.extensions["ooi_status.uptime_kept"] = KeptUptimes(max_bytes)
 
 
 def _csv(body: str | bytes, name: str) -> Response:
