@@ -14,8 +14,8 @@ in one REPEATABLE READ snapshot, in columns packed as bytes (a few sequential re
   the window, or with an unfilled row); the count and xmins of the instruments and expected
   streams (their names);
 - the streams with history rows of ids above the highest one seen (an index range read);
-and reads the rows of the streams whose rows may have changed, and of those only (three index
-probes a stream; all of them when that is more than half of the streams):
+and reads the rows of the streams whose rows may have changed, and of those only (two index
+probes a stream and its status_latest row; every stream's when that is more than half of them):
 - new streams, and streams whose ``status_latest`` version or names' ids differ: a check round
   appends rows at its time and fills their cumulative seconds in its transaction, and
   ``fill_cumulative`` rewrites the ``status_latest`` row of every stream whose rows it fills (a
@@ -112,7 +112,7 @@ _PROBE = """
 SELECT string_agg(
     int8send(e.sid) || {found} || {old} || {new} || {numbers}, ''::bytea ORDER BY e.n)
 FROM unnest(CAST(:sids AS bigint[])) WITH ORDINALITY AS e(sid, n)
-LEFT JOIN LATERAL ({row}) AS h ON true
+LEFT JOIN {row}
 """
 _ROW = [("t", ">f8"), ("cum", ">f8", (len(_CODES),))]
 _EDGE = np.dtype([("sid", ">i8"), ("found", ">i2"), ("old", ">i2"), ("new", ">i2"), *_ROW])
@@ -120,14 +120,17 @@ _COLUMNS = ", ".join(f"h.{c}" for c in uptime.COLUMNS)
 # An edge row: the latest at or before the start (a), the first after it (n), the latest before
 # the stop (b): (comparison, edge, order).
 _EDGES = {"a": ("<=", "start", "DESC"), "n": (">", "start", "ASC"), "b": ("<", "stop", "DESC")}
-_EDGE_ROW = """
+_EDGE_ROW = """LATERAL (
     SELECT h.id, h.old_status, h.new_status, h.changed_at, {columns}
     FROM status_history h
     WHERE h.deployed_stream_id = e.sid AND h.changed_at {op} :{edge}
-    ORDER BY h.changed_at {order}, h.id {order} LIMIT 1"""
-_LATEST_ROW = """
-    SELECT h.history_id AS id, h.old_status, h.new_status, h.changed_at, {columns}
-    FROM status_latest h WHERE h.deployed_stream_id = e.sid"""
+    ORDER BY h.changed_at {order}, h.id {order} LIMIT 1
+) AS h ON true"""
+# A join, not a probe a stream: every stream's on a first request (a hash join).
+_LATEST_ROW = """(
+    SELECT history_id AS id, deployed_stream_id, old_status, new_status, changed_at, {columns}
+    FROM status_latest
+) AS h ON h.deployed_stream_id = e.sid"""
 
 
 def _probe_statement(row: str) -> TextClause:
@@ -146,7 +149,7 @@ _PROBES = {
     for name, (op, edge, order) in _EDGES.items()
 }
 #: The status_latest row (l).
-_PROBES["l"] = _probe_statement(_LATEST_ROW.format(columns=_COLUMNS))
+_PROBES["l"] = _probe_statement(_LATEST_ROW.format(columns=", ".join(uptime.COLUMNS)))
 
 _NAMES = text("""
 SELECT ds.id, rd.name, es.method, es.name
