@@ -48,7 +48,7 @@ from ooi_status.monitor.leader import Leadership, NotLeader, make_leadership
 from ooi_status.monitor.notify import notify_round, queue_digests
 from ooi_status.monitor.port_stats import PortStatsConsumer
 from ooi_status.monitor.sinks import Sinks
-from ooi_status.reports.coverage_upkeep import CoverageSources, run_upkeep
+from ooi_status.reports.coverage_upkeep import CoverageSources, UpkeepMemory, run_upkeep
 from ooi_status.reports.uptime import fill_cumulative
 from ooi_status.sources import SourceUnavailable, deployment_source, stream_source
 from ooi_status.times import utcnow
@@ -84,6 +84,8 @@ class Monitor:
         self.fence = fence
         self.databases = Databases(settings)
         self.memory = CheckMemory()
+        #: The coverage_stream rows read by the last upkeep round: the next reads those written since.
+        self.coverage_memory = UpkeepMemory()
         #: Set when a round found that another monitor took the lead: the daemon steps down.
         self.overtaken = threading.Event()
         self._source: MonitorSource | None = None
@@ -153,7 +155,7 @@ class Monitor:
         try:
             report = run_upkeep(
                 self.databases.monitor_session, CoverageSources(source.streams, source.deployments),
-                now, self.settings, deadline,
+                now, self.settings, deadline, memory=self.coverage_memory,
             )  # fmt: skip
         except DEPENDENCY_ERRORS as exc:
             log.error("coverage upkeep skipped: %s", describe_error(exc))

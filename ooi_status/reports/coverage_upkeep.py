@@ -61,6 +61,7 @@ from ooi_status.coverage import (
     stream_coverage,
 )
 from ooi_status.db import is_postgres
+from ooi_status.kept_rows import KeptRows
 from ooi_status.model.monitor import Coverage, CoverageStream
 from ooi_status.monitor.bulk import array_type, insert_rows, unnest_columns, update_by_id
 from ooi_status.sources.base import (
@@ -136,28 +137,45 @@ def _excluded(method: str, prefix: str) -> bool:
     return bool(prefix) and method.startswith(prefix)
 
 
+class UpkeepMemory:
+    """What a long-lived process (the monitor) keeps between its upkeep rounds: the coverage_stream
+    rows as last read, on PostgreSQL (ooi_status.kept_rows), so that a round reads only the rows
+    written since its previous one — its own writes and any other process's — instead of every
+    stream's mark. Elsewhere every round reads the marks."""
+
+    def __init__(self) -> None:
+        self.states = KeptRows(
+            "coverage_stream",
+            tuple(column.name for column in _STATE_COLUMNS),
+            key=lambda state: (state.refdes, state.method, state.stream),
+            value=lambda state: ((state.count, state.first, state.last), state.refreshed_at, state),
+        )
+
+
 def plan(
-    session: Session, sources: CoverageSources, now: datetime, settings: Settings, everything: bool = False
+    session: Session,
+    sources: CoverageSources,
+    now: datetime,
+    settings: Settings,
+    everything: bool = False,
+    memory: UpkeepMemory | None = None,
 ) -> tuple[list[Job], list[int]]:
     """The instruments with streams due, most urgent first, and the ids of coverage_stream rows
     whose stream is gone from the stream metadata. ``everything``: every stream (a full build).
 
     Every stream is compared with its coverage_stream row each round, from a few numbers of each
-    (``_stream_points``, ``_marks``); whole rows are read only for the streams found due, and the
-    stream metadata only of their instruments."""
+    (``_stream_points``, ``_marks`` or the rows kept in ``memory``); whole rows are read only for
+    the streams found due, and the stream metadata only of their instruments."""
     prefix = settings.AVAILABILITY_EXCLUDED_METHOD_PREFIX
     refresh_before = now - timedelta(seconds=settings.COVERAGE_REFRESH_SECONDS)
     points, rows = _stream_points(sources.streams, prefix)
-    marks = _marks(session, refresh_before)
-    moved = [
-        key
-        for key, numbers in points.items()
-        if everything or (mark := marks.get(key)) is None or mark[4] or mark[1:4] != numbers
-    ]
-    gone = [mark[0] for key, mark in marks.items() if key not in points]
+    kept = None if memory is None or not is_postgres(session) else memory.states.read(session)
+    if kept is None:
+        moved, gone = _moved_by_marks(session, points, refresh_before, everything)
+    else:
+        moved, gone = _moved_kept(kept, points, refresh_before, everything)
     if not moved:
         return [], gone
-    states = _states(session, [mark[0] for key in moved if (mark := marks.get(key)) is not None])
     instruments = {key[0] for key in moved}
     jobs: dict[str, Job] = {}
     for row in _rows_of(points, instruments) if rows is None else rows:
@@ -168,16 +186,53 @@ def plan(
         if job is None:
             job = jobs[refdes] = Job(refdes, [], [])
         job.rows.append(row)
-        mark = marks.get((refdes, row.method, row.stream))
-        state = None if mark is None else states.get(mark[0])
-        if mark is not None and state is None:
+        key = (refdes, row.method, row.stream)
+        if key not in moved:
             continue  # up to date when its numbers were compared
+        state = moved[key]
         rank = _urgency(row, state, refresh_before, everything)
         if rank is not None:
             job.due.append((row, state))
             job.rank = max(job.rank, rank)
     due = sorted((job for job in jobs.values() if job.due), key=lambda job: job.rank, reverse=True)
     return due, gone
+
+
+def _moved_kept(
+    kept: dict[Any, Any], points: dict[StreamId, StreamPoints], refresh_before: datetime, everything: bool
+) -> tuple[dict[StreamId, Any], list[int]]:
+    """``_moved_by_marks`` from the rows kept (UpkeepMemory)."""
+    moved: dict[StreamId, Any] = {}
+    for key, numbers in points.items():
+        mark = kept.get(key)
+        if mark is None:
+            moved[key] = None
+        elif everything or mark[0] != numbers or mark[1] < refresh_before:
+            moved[key] = mark[2]
+    return moved, [mark[2].id for key, mark in kept.items() if key not in points]
+
+
+def _moved_by_marks(
+    session: Session, points: dict[StreamId, StreamPoints], refresh_before: datetime, everything: bool
+) -> tuple[dict[StreamId, Any], list[int]]:
+    """The streams to look at, with their coverage_stream row (None: never computed), and the ids
+    of rows whose stream is gone: from every row's mark, the whole rows read for those moved."""
+    marks = _marks(session, refresh_before)
+    moved = [
+        key
+        for key, numbers in points.items()
+        if everything or (mark := marks.get(key)) is None or mark[4] or mark[1:4] != numbers
+    ]
+    gone = [mark[0] for key, mark in marks.items() if key not in points]
+    states = _states(session, [mark[0] for key in moved if (mark := marks.get(key)) is not None])
+    found: dict[StreamId, Any] = {}
+    for key in moved:
+        mark = marks.get(key)
+        if mark is None:
+            found[key] = None
+        elif (state := states.get(mark[0])) is not None:  # (else gone since its mark was read)
+            found[key] = state
+    return found, gone
 
 
 def _stream_points(
@@ -611,8 +666,10 @@ def run_upkeep(
     deadline: float,
     everything: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    memory: UpkeepMemory | None = None,
 ) -> UpkeepReport:
-    """Recompute due instruments until ``deadline`` (time.monotonic()), in batches (``batches``).
+    """Recompute due instruments until ``deadline`` (time.monotonic()), in batches (``batches``);
+    ``memory``: what the caller keeps between its rounds (a long-lived process: UpkeepMemory).
 
     The plan and every batch after it are written in one transaction, committed at least every
     COMMIT_SECONDS with a move of the data revision (the coverage report's answers are kept by
@@ -623,7 +680,7 @@ def run_upkeep(
     # The round's metadata reads share one connection per engine (one checkout and ping).
     with one_connection(), sessions() as session:
         session.begin()
-        jobs, gone = plan(session, sources, now, settings, everything)
+        jobs, gone = plan(session, sources, now, settings, everything, memory)
         report.removed = remove_gone(session, gone)
         written = report.removed > 0
         committed = time.monotonic()

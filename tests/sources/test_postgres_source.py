@@ -310,18 +310,54 @@ def test_stream_points_are_the_numbers_of_the_stream_rows(metadata_db, excluded:
 
 
 @pytest.mark.parametrize(
-    "names",
+    ("names", "kept"),
     [
-        {"node": "LJ-01D"},  # the refdes would not split back
-        {"subsite": "CE02-SHBP"},
-        {"stream": "ctdbp\tsample"},
-        {"method": "streamed\nagain"},
+        ({"node": "LJ-01D"}, False),  # the refdes would not split back: left to the rows
+        ({"subsite": "CE02-SHBP"}, False),
+        ({"stream": "ctdbp\tsample"}, True),
+        ({"method": "streamed\nagain"}, True),
     ],
 )
-def test_stream_points_leave_names_that_do_not_split_back_to_the_rows(metadata_db, names) -> None:  # type: ignore[no-untyped-def]
+def test_stream_points_leave_names_that_do_not_split_back_to_the_rows(metadata_db, names, kept) -> None:  # type: ignore[no-untyped-def]
     engine = metadata_db.engine
     s = StreamMetadata.__table__
     with engine.begin() as conn:
         chosen = conn.execute(select(s.c.id).order_by(s.c.id).limit(1)).scalar_one()
         conn.execute(s.update().where(s.c.id == chosen).values(**names))
-    assert PostgresStreamSource(engine).stream_points() is None
+    source = PostgresStreamSource(engine)
+    expected = _numbers(source.streams()) if kept else None
+    assert source.stream_points() == (expected if metadata_db.backend == "postgresql" else None)
+
+
+def test_stream_points_read_again_follow_every_change_of_the_stream_rows(metadata_db) -> None:  # type: ignore[no-untyped-def]
+    """One source read after each write of another connection (ingest): a moved count, a new
+    stream, a removed one, one renamed, one moved out of and back into the methods read, a write
+    rolled back. The source keeps what it read and asks for the rows written since."""
+    engine = metadata_db.engine
+    s = StreamMetadata.__table__
+    source = PostgresStreamSource(engine)
+    with engine.connect() as conn:
+        first, second, third = conn.execute(select(s).order_by(s.c.id).limit(3)).all()
+        top = conn.execute(select(s.c.id).order_by(s.c.id.desc()).limit(1)).scalar_one()
+    writes = [
+        s.update().where(s.c.id == first.id).values(count=first.count + 7, last=first.last + 60),
+        s.insert().values({**second._asdict(), "id": top + 1, "stream": "brand_new", "count": 5}),
+        s.delete().where(s.c.id == third.id),
+        s.update().where(s.c.id == second.id).values(stream="renamed"),
+        s.update().where(s.c.id == first.id).values(method="recovered_host"),
+        s.update().where(s.c.id == first.id).values(method="streamed", first=first.first - 1),
+    ]
+    assert source.stream_points("recovered") == _expected(source, "recovered", metadata_db.backend)
+    for write in writes:
+        with engine.begin() as conn:
+            conn.execute(write)
+        assert source.stream_points("recovered") == _expected(source, "recovered", metadata_db.backend)
+    with engine.connect() as conn:
+        conn.execute(s.update().where(s.c.id == second.id).values(count=1))
+        conn.rollback()
+    assert source.stream_points("recovered") == _expected(source, "recovered", metadata_db.backend)
+    assert source.stream_points("") == _expected(source, "", metadata_db.backend)
+
+
+def _expected(source: PostgresStreamSource, excluded: str, backend: str) -> dict | None:
+    return _numbers(source.streams(), excluded) if backend == "postgresql" else None
