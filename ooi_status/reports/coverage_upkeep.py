@@ -203,12 +203,16 @@ def _moved_kept(
 ) -> tuple[dict[StreamId, Any], list[int]]:
     """``_moved_by_marks`` from the rows kept (UpkeepMemory)."""
     moved: dict[StreamId, Any] = {}
+    new = 0
     for key, numbers in points.items():
         mark = kept.get(key)
         if mark is None:
             moved[key] = None
+            new += 1
         elif everything or mark[0] != numbers or mark[1] < refresh_before:
             moved[key] = mark[2]
+    if len(points) - new == len(kept):  # every kept row's stream is among the points
+        return moved, []
     return moved, [mark[2].id for key, mark in kept.items() if key not in points]
 
 
