@@ -9,7 +9,8 @@ compares them, modulo 2**32) are therefore every row inserted or updated since S
 written by transactions that had already finished: read again, no harm. A deleted row leaves no
 version to find: the kept rows then outnumber the table's once the rows read are merged, and the
 table is read whole. So it is on the first read, when the previous read is too many transactions
-back for ids to compare, or when the rows are read under other parameters.
+back for ids to compare (its age more than TOO_OLD, or wrapped), or when the rows are read under
+other parameters.
 
 Nothing is kept but what a read returned: a write by any process (the monitor, a coverage build
 beside it, a person with psql) is found by the next read, and a write rolled back is never seen.
@@ -57,7 +58,7 @@ class KeptRows:
             f"SELECT h.*, {', '.join(f't.{name}' for name in columns)} "
             f"FROM (SELECT {head} FROM {table} WHERE {where}) AS h "
             f"LEFT JOIN {table} AS t ON ({where}) AND (CAST(:kept_since AS bigint) IS NULL "
-            f"OR age(t.xmin) <= age({since}) OR age({since}) > {TOO_OLD})"
+            f"OR age(t.xmin) <= age({since}) OR age({since}) NOT BETWEEN 0 AND {TOO_OLD})"
         )
         self._id = columns[0]
 
@@ -71,10 +72,6 @@ class KeptRows:
             if found is None and since is not None:
                 found = self._read(conn, params, None)
             return found
-
-    def forget(self) -> None:
-        """Read the table whole next time."""
-        self._since = None
 
     def _read(self, conn: Any, params: dict[str, Any], since: int | None) -> dict[Hashable, Any] | None:
         result = conn.execute(self._sql, {**params, "kept_since": since}).all()

@@ -22,7 +22,10 @@ have passed since the stream was last computed whole (0: always). Anything else 
 deployments, one of its due streams' bins, one write of their coverage rows (an upsert, after a
 delete of the rows of the streams computed whole) and one of their coverage_stream rows, whatever
 the number of streams. Finding the due streams compares every stream each round: from a few
-numbers of each (``plan``), the whole rows read only for the streams found due.
+numbers of each (``plan``), the whole rows read only for the streams found due; a long-lived
+process (the monitor) keeps the coverage_stream rows and the stream metadata's numbers it read,
+and each round reads only the rows written since its previous one (``UpkeepMemory``,
+ooi_status.kept_rows).
 
 Work per round is bounded: moved streams first, then new ones, then the longest unrefreshed,
 in batches sized to the time left (``_Pace``) until the deadline the caller gives; the work is

@@ -86,7 +86,7 @@ class PostgresStreamSource:
     def stream_points(self, excluded_prefix: str = "") -> dict[StreamId, StreamPoints] | None:
         """(count, first, last) of every stream whose method does not start with ``excluded_prefix``
         (an empty one excludes none), by (refdes, method, stream): what ``streams()`` answers, on
-        PostgreSQL read from the rows kept by this source (``_POINTS``: after the first read, only
+        PostgreSQL read from the rows kept by this source (``_kept_points``: after the first read, only
         the rows written since the one before). None elsewhere, or when a subsite or node holds a
         dash (its refdes would not split back into them): read ``streams()`` then."""
         with connected(self.engine) as conn:
