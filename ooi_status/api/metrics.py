@@ -22,6 +22,7 @@ import time
 from collections import Counter as Tally
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -246,6 +247,9 @@ class HttpMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
+        # The counter and histogram of each (method, route, status) met so far: a few dozen at most.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
     def start(self) -> None:
         g.metrics_started = time.perf_counter()
 
@@ -255,8 +259,13 @@ class HttpMetrics:
             return response
         method = request.method if request.method in METHODS else OTHER_METHOD
         route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
-        self.requests.labels(method, route, str(response.status_code)).inc()
-        self.latency.labels(method, route).observe(time.perf_counter() - started)
+        key = (method, route, response.status_code)
+        series = self._series.get(key)
+        if series is None:
+            series = (self.requests.labels(method, route, str(key[2])), self.latency.labels(method, route))
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)
         return response
 
 

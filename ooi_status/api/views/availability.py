@@ -57,9 +57,13 @@ def available(refdes: str) -> Response:
     sources = metadata_sources()
     clock = current_app.config.get("CLOCK") or utcnow
     minute = clock().replace(second=0, microsecond=0)
+
+    def read() -> tuple[TimelineInputs, str]:
+        inputs = read_inputs(query, sources, settings, minute)
+        return inputs, _etag(inputs, settings)
+
     # Identical requests arriving together share one read of the inputs begun after they arrived.
-    inputs = fresh_read(("available", query, minute), lambda: read_inputs(query, sources, settings, minute))
-    etag = _etag(inputs, settings)
+    inputs, etag = fresh_read(("available", query, minute), read)
     if request.if_none_match.contains_weak(etag):
         return _headers(current_app.response_class(status=304), query, etag, settings)
     cache: AnswerCache = current_app.extensions["ooi_status.available_answers"]
@@ -92,12 +96,22 @@ def _etag(inputs: TimelineInputs, settings: Settings) -> str:
     """The answer's version, known before any bin is read: the query, the window (its open end at
     minute resolution), the deployments, the selected streams' stream_metadata rows (count, first,
     last: they move with every new point) and the settings that shape the answer."""
-    shaping = sorted((k, repr(v)) for k, v in settings.items() if k.startswith(_SHAPING))
-    text = repr((__version__, shaping, inputs.version()))
+    text = repr((_shaping(settings), inputs.version()))
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 _SHAPING = ("AVAILABILITY_", "DEPLOYMENT_", "GAP_", "MIN_BINS", "SPARSE_")
+
+
+def _shaping(settings: Settings) -> str:
+    """The version and the settings that shape an answer, as text: made once per app (its
+    settings do not change while it runs)."""
+    kept = current_app.extensions.get("ooi_status.available_shaping")
+    if kept is None or kept[0] is not settings:
+        shaping = sorted((k, repr(v)) for k, v in settings.items() if k.startswith(_SHAPING))
+        kept = (settings, repr((__version__, shaping)))
+        current_app.extensions["ooi_status.available_shaping"] = kept
+    return kept[1]
 
 
 def serialize(timeline: Timeline, style: Style, fmt: str) -> bytes:

@@ -137,3 +137,20 @@ def test_the_bins_are_summarised_only_when_they_are_not_kept(settings, scenario_
     bins = [text for text in statements if "partition_metadata" in text]
     assert len(bins) == 1
     assert (SUMMARY in bins[0]) == (rows == 0 and scenario_db.backend == "postgresql")
+
+
+def test_the_etag_moves_with_a_setting_that_shapes_the_answer_only(settings, scenario_db):
+    def etag(changes: dict[str, object]) -> str:
+        app = app_at(settings.replace(**changes), scenario_db, lambda: NOW)
+        try:
+            first = app.test_client().get(URL).headers["ETag"]
+            assert app.test_client().get(URL).headers["ETag"] == first  # the kept text of the settings
+            return first
+        finally:
+            with app.app_context():
+                current_databases().dispose()
+
+    plain = etag({})
+    assert etag({"API_GZIP_LEVEL": 1}) == plain
+    assert etag({"DEPLOYMENT_LABEL": "Deployed: {number}"}) != plain
+    assert etag({"GAP_THRESHOLD_FRACTION": 0.002}) != plain
