@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path, PurePath
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Result, create_engine, event
+from sqlalchemy import CursorResult, Engine, Executable, Result, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ooi_status import sqlite_threads
@@ -98,13 +99,21 @@ def normalize_url(url: str) -> URL:
 
 
 def make_engine(
-    url: str, settings: Settings, *, pool_size: int | None = None, sqlite_busy_timeout: float | None = None
+    url: str,
+    settings: Settings,
+    *,
+    pool_size: int | None = None,
+    sqlite_busy_timeout: float | None = None,
+    single_reads: bool = False,
 ) -> Engine:
     """An engine for ``url`` with the project's timeouts and SQLite pragmas.
 
     On SQLite a statement waits at most ``sqlite_busy_timeout`` seconds (default
     DB_STATEMENT_TIMEOUT) for another connection's write lock, then fails with "database is
-    locked"; under gevent its calls run off the event loop (ooi_status.sqlite_threads)."""
+    locked"; under gevent its calls run off the event loop (ooi_status.sqlite_threads).
+
+    ``single_reads`` (PostgreSQL): an engine for ``read_once`` only: each statement commits on
+    its own (no BEGIN and ROLLBACK around it) and a connection is not pinged when checked out."""
     parsed = normalize_url(url)
     timeout = settings.DB_STATEMENT_TIMEOUT
     if parsed.get_backend_name() == "sqlite":
@@ -125,14 +134,33 @@ def make_engine(
         # Bulk UPDATEs of the check round (executemany) go in pages of statements, not one
         # round trip per row.
         options["executemany_mode"] = "values_plus_batch"
+    if single_reads:
+        options["isolation_level"] = "AUTOCOMMIT"
     return create_engine(
         parsed,
         **options,
         pool_size=pool_size or settings.DB_POOL_SIZE,
-        pool_pre_ping=True,
+        pool_pre_ping=not single_reads,
         pool_recycle=3600,
         connect_args=connect_args,
     )
+
+
+def read_once(engine: Engine, statement: Executable, params: dict[str, Any] | None = None) -> list[Row[Any]]:
+    """The rows of one read-only statement, on a connection of its own, returned at once.
+
+    On a ``single_reads`` engine nothing checks a connection before its use: a connection found
+    dead by the statement (the server restarted, or ended it) is thrown away with every other
+    connection of the pool made before it, and the statement runs once more on a new one. A
+    failure of that second try, or any other error, is raised."""
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(statement, params))
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    with engine.connect() as conn:
+        return list(conn.execute(statement, params))
 
 
 def _most_connections(engine: Engine) -> int:
@@ -163,7 +191,7 @@ class Databases:
         # one of them makes each.
         self._making = threading.Lock()
 
-    def _engine(self, name: str, url: str) -> Engine:
+    def _engine(self, name: str, url: str, single_reads: bool = False) -> Engine:
         if os.getpid() != self._pid:
             # Forked: the parent's pooled connections belong to the parent, and so may the lock.
             self._making = threading.Lock()
@@ -176,8 +204,9 @@ class Databases:
             return found
         with self._making:
             if name not in self._engines:
-                engine = make_engine(url, self.settings, sqlite_busy_timeout=self.sqlite_busy_timeout)
-                _name_failures(engine, database_name(name, engine.url))
+                busy = self.sqlite_busy_timeout
+                engine = make_engine(url, self.settings, sqlite_busy_timeout=busy, single_reads=single_reads)
+                _name_failures(engine, database_name(name.removesuffix(" reads"), engine.url))
                 self._engines[name] = engine
             return self._engines[name]
 
@@ -188,6 +217,22 @@ class Databases:
     @property
     def metadata(self) -> Engine:
         return self._engine("metadata", self.settings.METADATA_URL)
+
+    @property
+    def monitor_reads(self) -> Engine:
+        """The monitor database for ``read_once``: its own pool on PostgreSQL, the ``monitor`` engine
+        elsewhere (a SQLite read takes no round trip)."""
+        return self._reads("monitor", self.settings.MONITOR_URL)
+
+    @property
+    def metadata_reads(self) -> Engine:
+        """The metadata database for ``read_once``, as ``monitor_reads``."""
+        return self._reads("metadata", self.settings.METADATA_URL)
+
+    def _reads(self, name: str, url: str) -> Engine:
+        if normalize_url(url).get_backend_name() != "postgresql":
+            return self._engine(name, url)
+        return self._engine(f"{name} reads", url, single_reads=True)
 
     @contextmanager
     def monitor_session(self) -> Iterator[Session]:

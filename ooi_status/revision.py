@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ooi_status.db import rowcount
+from ooi_status.db import read_once, rowcount
 from ooi_status.model.monitor import DataRevision
 
 _ROW_ID = 1
@@ -49,6 +49,16 @@ def bump(session: Session) -> None:
     )
 
 
+_CURRENT = select(_TABLE.c.revision).where(_TABLE.c.id == _ROW_ID)
+
+
 def current(session: Session) -> int:
     """The revision as committed now (0 when the row is missing)."""
-    return session.scalar(select(_TABLE.c.revision).where(_TABLE.c.id == _ROW_ID)) or 0
+    return session.scalar(_CURRENT) or 0
+
+
+def read_current(engine: Engine) -> int:
+    """``current``, read by one statement of its own (ooi_status.db.read_once): on an engine made
+    for such reads, one round trip to the database (no ping, no transaction begun and ended)."""
+    rows = read_once(engine, _CURRENT)
+    return (rows[0][0] if rows else 0) or 0

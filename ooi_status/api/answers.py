@@ -17,11 +17,11 @@ later that lists the monitor schema) is wrapped with ``@revision_cached(parse)``
    the identical requests under way), and kept.
 
 Why this is never stale: an entry is only used for the revision it was built under, and the
-revision is read at the start of every request, after which the data are read in the same
-session (each statement sees at least what the revision read saw). A write anywhere (another
-worker, the monitor) that committed before a request arrived has moved the revision that request
-reads, so it can only miss. Entries of any other revision are dropped as soon as a request
-sees a new one.
+revision is read at the start of every request (one statement, no transaction: one round trip),
+after which the data are read (each statement begins later and sees at least what it saw). A
+write anywhere (another worker, the monitor) that committed before a request arrived has moved
+the revision that request reads, so it can only miss. Entries of any other revision are dropped
+as soon as a request sees a new one.
 
 Answers vary with the data only through the revision: a view whose answer also depends on the
 clock passes ``clock_key`` (a function of the revision returning what of the clock matters, e.g.
@@ -45,7 +45,7 @@ from werkzeug.datastructures import MultiDict
 
 from ooi_status import __version__, revision
 from ooi_status.api.coalesce import coalescer, fresh_read
-from ooi_status.api.context import current_settings, monitor_session
+from ooi_status.api.context import current_databases, current_settings, monitor_session
 from ooi_status.api.encoder import json_bytes
 from ooi_status.model.monitor import Silence
 from ooi_status.times import utcnow
@@ -158,14 +158,10 @@ def revision_now() -> tuple[AnswerCache, int]:
 
 
 def _read_revision() -> int:
-    """The revision, read in this request's monitor session. Ended here: the view reads in
-    transactions of its own (later statements see at least what this read saw), and may open
-    them with session.begin()."""
-    session = monitor_session()
-    try:
-        return revision.current(session)
-    finally:
-        session.rollback()
+    """The revision, read by one statement on a connection of its own, no transaction around it (one
+    round trip on PostgreSQL). The view reads after it, in its own session: each of its statements
+    begins after this one ended, and sees at least what it saw."""
+    return revision.read_current(current_databases().monitor_reads)
 
 
 def cached_body(
@@ -234,7 +230,7 @@ def silence_epoch(current: int) -> int:
     if kept is None or kept[0] != current:
         ahead = select(Silence.starts_at, Silence.ends_at).where(Silence.ends_at > now)
         rows = monitor_session().execute(ahead).all()
-        monitor_session().rollback()  # as after the revision read
+        monitor_session().rollback()  # ended here: the view reads in transactions of its own
         kept = (current, sorted(moment for row in rows for moment in row))
         current_app.extensions["ooi_status.silence_boundaries"] = kept
     return bisect.bisect_right(kept[1], now)

@@ -4,10 +4,10 @@ Three steps, each callable on its own: ``parse_query`` checks the arguments (eve
 problem is a BadRequest naming the parameter), ``build_timeline`` reads the metadata
 through the sources and runs the span engine, and the view serializes the result.
 
-Reads per request: the instrument's deployments, its stream_metadata rows (from the
-configured stream source), and the bins of every selected stream in one query (plus one
-look for any deployment row when the instrument has neither, to tell an unknown refdes
-from an empty one).
+Reads per request: the instrument's deployments and its stream_metadata rows (from the
+configured stream source; one statement when that is the metadata database), and the bins
+of every selected stream in one query (plus one look for any deployment row when the
+instrument has neither, to tell an unknown refdes from an empty one).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from ooi_status.availability.engine import (
 )
 from ooi_status.config import Settings
 from ooi_status.sources.base import DeploymentRow, StreamRow, split_refdes
-from ooi_status.sources.postgres import one_connection
 from ooi_status.times import datetime_to_ntp, unix_ms_to_ntp
 
 FORMATS = ("json", "csv", "tsv", "svg")
@@ -115,17 +114,17 @@ class TimelineInputs:
 def read_inputs(
     query: AvailabilityQuery, sources: MetadataSources, settings: Settings, now: datetime
 ) -> TimelineInputs:
-    """Read the deployments and stream rows of one instrument and resolve the window (two reads)."""
+    """Read the deployments and stream rows of one instrument (one statement on PostgreSQL) and
+    resolve the window."""
     now_ntp = datetime_to_ntp(now)
     start, stop = _requested_window(query, now_ntp)
     streams, deployments = sources.streams, sources.deployments
     refdes = query.refdes
-    with one_connection():
-        deployed = engine_deployments(deployments.deployments(refdes))
-        every_stream = streams.streams(refdes=[refdes])
-        # Known when the stream source has a stream of it or the metadata database a deployment (even
-        # one without a start time): the same rule as sources.base.instrument_exists, without reading twice.
-        unknown = not deployed and not every_stream and not deployments.has_deployment(refdes)
+    deployment_rows, every_stream = deployments.instrument_rows(refdes, streams)
+    deployed = engine_deployments(deployment_rows)
+    # Known when the stream source has a stream of it or the metadata database a deployment (even
+    # one without a start time): the same rule as sources.base.instrument_exists, without reading twice.
+    unknown = not deployed and not every_stream and not deployments.has_deployment(refdes)
     if unknown:
         raise NotFound(
             f"refdes: {refdes!r} is not a known instrument: the stream metadata has no stream of it "

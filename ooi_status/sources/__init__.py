@@ -20,7 +20,7 @@ def stream_source(settings: Settings, databases: Databases) -> StreamSource:
 
 def deployment_source(databases: Databases) -> DeploymentSource:
     """Deployments and asset UIDs always come from the metadata database (METADATA_URL)."""
-    return PostgresDeploymentSource(databases.metadata)
+    return PostgresDeploymentSource(databases.metadata, databases.metadata_reads)
 
 
 __all__ = ["DeploymentSource", "SourceUnavailable", "StreamSource", "deployment_source", "stream_source"]

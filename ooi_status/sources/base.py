@@ -109,6 +109,12 @@ class DeploymentSource(Protocol):
         without a start time)."""
         ...
 
+    def instrument_rows(
+        self, refdes: str, streams: StreamSource
+    ) -> tuple[list[DeploymentRow], Sequence[StreamRow]]:
+        """``deployments(refdes)`` and ``streams.streams(refdes=[refdes])``, read together."""
+        ...
+
 
 def instrument_exists(refdes: str, streams: StreamSource, deployments: DeploymentSource) -> bool:
     """Known to the configured stream source (a stream) or to the metadata database (a deployment).

@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, partial
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, bindparam, or_, select, text, tuple_
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.exc import DBAPIError
 
 from ooi_status.availability.engine import BinSummary, Rules, Window
-from ooi_status.db import first_line
+from ooi_status.db import first_line, read_once
 from ooi_status.kept_rows import KeptRows
 from ooi_status.model.metadata import PartitionMetadata, StreamMetadata, XAsset, XDeployment
 from ooi_status.sources.base import (
@@ -158,10 +172,12 @@ class PostgresStreamSource:
 
 
 class PostgresDeploymentSource:
-    """Deployments and asset UIDs: always from the metadata database."""
+    """Deployments and asset UIDs: always from the metadata database. ``reads``: the engine of its
+    one-statement reads (ooi_status.db.read_once), by default ``engine``."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reads: Engine | None = None) -> None:
         self.engine = engine
+        self.reads = engine if reads is None else reads
 
     def open_deployments(self, now_ms: int) -> dict[str, OpenDeployment]:
         d = XDeployment
@@ -190,11 +206,27 @@ class PostgresDeploymentSource:
         parts = split_refdes(refdes)
         if parts is None:
             return []
-        latest: dict[int, DeploymentRow] = {}
         with connected(self.engine) as conn:
-            for number, _version, start, stop in conn.execute(_deployments_query(), _instrument(parts)):
-                latest[number or 0] = DeploymentRow(number or 0, start, stop)
-        return sorted(latest.values(), key=lambda row: (row.start_ms, row.number))
+            return _latest(conn.execute(_deployments_query(), _instrument(parts)))
+
+    def instrument_rows(
+        self, refdes: str, streams: StreamSource
+    ) -> tuple[list[DeploymentRow], Sequence[StreamRow]]:
+        """``deployments(refdes)`` and ``streams.streams(refdes=[refdes])``: when ``streams`` reads
+        this database's stream_metadata, in one statement run on its own (``read_once`` on
+        ``reads``: one round trip on PostgreSQL), else in two reads on one connection."""
+        parts = split_refdes(refdes)
+        if parts is None:
+            return [], []
+        if not (isinstance(streams, PostgresStreamSource) and streams.engine is self.engine):
+            with one_connection():
+                return self.deployments(refdes), streams.streams(refdes=[refdes])
+        try:
+            rows = read_once(self.reads, _instrument_rows_query(), _instrument(parts))
+        except DBAPIError as exc:
+            raise SourceUnavailable(f"{where(self.reads)}: {first_line(exc)}") from exc
+        deployed = _latest(row[1:5] for row in rows if row.kind == 0)
+        return deployed, [_stream_row((*parts, *row[5:])) for row in rows if row.kind == 1]
 
     def deployments_of(self, refdes: Collection[str]) -> dict[str, list[DeploymentRow]]:
         """``deployments`` of many instruments in one read, by refdes (every one asked for)."""
@@ -284,6 +316,37 @@ def _deployments_query() -> Select:
             d.eventstarttime.is_not(None),
         )
         .order_by(d.deploymentnumber, d.versionnumber)
+    )
+
+
+def _latest(rows: Iterable[Sequence[Any]]) -> list[DeploymentRow]:
+    """Deployments from (number, version, start, stop) rows ordered by number and version: the
+    latest version of each number, ordered by start."""
+    latest: dict[int, DeploymentRow] = {}
+    for number, _version, start, stop in rows:
+        latest[number or 0] = DeploymentRow(number or 0, start, stop)
+    return sorted(latest.values(), key=lambda row: (row.start_ms, row.number))
+
+
+@cache
+def _instrument_rows_query() -> CompoundSelect:
+    """``_deployments_query`` and ``_instrument_streams_query`` as one statement: rows of ``kind`` 0
+    (number, version, start, stop: a deployment, ordered as there) then of ``kind`` 1 (method,
+    stream, points, first, last: a stream)."""
+    d = XDeployment
+    deployments = select(
+        literal_column("0").label("kind"),
+        d.deploymentnumber.label("number"),
+        d.versionnumber.label("version"),
+        d.eventstarttime,
+        d.eventstoptime,
+        *(null().label(column.name) for column in _STREAM_COLUMNS[3:]),
+    ).where(_deployments_query().whereclause)  # type: ignore[arg-type]
+    streams = select(literal_column("1"), null(), null(), null(), null(), *_STREAM_COLUMNS[3:]).where(
+        _instrument_streams_query().whereclause  # type: ignore[arg-type]
+    )
+    return union_all(deployments, streams).order_by(
+        literal_column("kind"), literal_column("number"), literal_column("version")
     )
 
 

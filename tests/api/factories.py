@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from flask import Flask
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
+from ooi_status.api import current_databases
 from ooi_status.model.monitor import (
     DeployedStream,
     ExpectedStream,
@@ -132,3 +134,14 @@ def seed_fleet(engine: Engine, now: datetime) -> dict[str, int]:
             adcp=instrument(session, ADCP).id,
         )
     return ids
+
+
+def monitor_statements(app: Flask) -> list[str]:
+    """The statements the app sends to the monitor database from now on, in order: on its engine
+    and on the engine of its one-statement reads (the data revision)."""
+    with app.app_context():
+        engines = {current_databases().monitor, current_databases().monitor_reads}
+    statements: list[str] = []
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from api.factories import CTD
+from api.factories import CTD, monitor_statements
 from ooi_status import revision
 from ooi_status.api import create_app, current_databases
 from ooi_status.model.monitor import DeployedStream
@@ -121,10 +121,7 @@ def current_engine(app):
 
 
 def test_a_repeated_request_is_answered_from_the_cache_after_one_revision_read(app, client, fleet):
-    from sqlalchemy import event
-
-    statements: list[str] = []
-    event.listen(current_engine(app), "before_cursor_execute", lambda *args: statements.append(args[2]))
+    statements = monitor_statements(app)
     for path in lists(fleet):
         first = client.get(path)
         statements.clear()

@@ -9,6 +9,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from api.factories import monitor_statements
 from ooi_status.api import create_app, current_databases
 from ooi_status.model.monitor import Coverage
 from ooi_status.monitor.build_coverage import build_coverage
@@ -109,13 +110,7 @@ def test_bad_queries(client, query: str, message: str) -> None:  # type: ignore[
 
 
 def _statements(client):  # type: ignore[no-untyped-def]
-    from sqlalchemy import event
-
-    with client.application.app_context():
-        engine = current_databases().monitor
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    return statements
+    return monitor_statements(client.application)
 
 
 def test_the_answer_is_what_the_report_computes_as_jsonify_wrote_it(client, monitor_db) -> None:  # type: ignore[no-untyped-def]

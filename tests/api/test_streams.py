@@ -181,20 +181,13 @@ def test_history_paging_is_validated(client, fleet):
 
 
 def test_lists_take_the_revision_and_three_queries_whatever_their_length(app, client, monitor_db, now):
-    from sqlalchemy import event
-
-    from ooi_status.api import current_databases
-
     with Session(monitor_db.engine) as session, session.begin():
         kinds = [factories.expected(session, f"stream_{n}") for n in range(4)]
         for n in range(60):
             factories.deployed(
                 session, f"CE{n:02d}XXXX-LJ01D-06-CTDBPN106", kinds[n % 4], "failed", status_time=now
             )
-    with app.app_context():
-        engine = current_databases().monitor
-    statements = []
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    statements = factories.monitor_statements(app)
     for path in ("/stream", "/stream?status=failed", "/instrument", "/instrument?status=failed&refdes=CE"):
         statements.clear()
         response = client.get(path)

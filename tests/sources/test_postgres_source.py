@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, create_engine, event, select
 
 from ooi_status import demo
 from ooi_status.model.metadata import StreamMetadata
@@ -187,6 +187,57 @@ def test_deployments_latest_version_of_each_number_ordered_by_start(deployments_
     ]
     assert source.deployments("RS03AXPS-PC03A-4A-CTDPFA303") == []
     assert source.deployments("malformed") == []
+
+
+@pytest.fixture
+def instruments_db(empty_metadata_db):  # type: ignore[no-untyped-def]
+    obs = demo.Observatory()
+    obs.add_deployment(REFDES, 2, utc(2017, 1, 1), None, "CGINS-CTDBPN-00002")
+    obs.add_deployment(REFDES, 1, utc(2015, 1, 1), utc(2016, 1, 1), "CGINS-CTDBPN-00001")
+    obs.add_deployment(REFDES, 1, utc(2015, 2, 1), utc(2016, 6, 1), "CGINS-CTDBPN-00011")
+    obs.deployments[-1]["versionnumber"] = 2  # a later version of deployment 1
+    obs.add_deployment(OTHER, 1, utc(2030, 1, 1), None, "CGINS-CTDBPN-00003")  # deployed, no stream
+    for method, stream in [("streamed", "ctdbp_no_sample"), ("telemetered", "ctdbp_no_sample")]:
+        obs.add_stream(REFDES, method, stream, [day_bin(0), day_bin(1, 50)])
+    obs.add_stream(REFDES, "recovered_host", "ctdbp_no_hardware", [], last=T0, count=0)
+    obs.add_stream(
+        "RS03AXPS-PC03A-4A-CTDPFA303", "streamed", "ctdpf_optode_sample", [day_bin(0)]
+    )  # no deployment
+    demo.write_observatory(empty_metadata_db.engine, obs)
+    return empty_metadata_db
+
+
+def test_instrument_rows_are_the_deployments_and_the_streams_in_one_statement(instruments_db):
+    engine = instruments_db.engine
+    deployments, streams = PostgresDeploymentSource(engine), PostgresStreamSource(engine)
+    elsewhere = PostgresStreamSource(create_engine(instruments_db.url))  # another reader: two reads
+    statements: list[str] = []
+    record = lambda *args: statements.append(args[2])  # noqa: E731
+    instruments = [REFDES, OTHER, "RS03AXPS-PC03A-4A-CTDPFA303", "RS03AXPS-PC03A-4A-CTDPFA304", "malformed"]
+    try:
+        for refdes in instruments:
+            expected = (deployments.deployments(refdes), sorted(streams.streams(refdes=[refdes])))
+            event.listen(engine, "before_cursor_execute", record)
+            found = deployments.instrument_rows(refdes, streams)
+            event.remove(engine, "before_cursor_execute", record)
+            assert (found[0], sorted(found[1])) == expected
+            assert all(type(row) is StreamRow for row in found[1])
+            assert len(statements) == (0 if refdes == "malformed" else 1)
+            statements.clear()
+            other = deployments.instrument_rows(refdes, elsewhere)
+            assert (other[0], sorted(other[1])) == expected
+    finally:
+        elsewhere.engine.dispose()
+    deployed, rows = deployments.instrument_rows(REFDES, streams)
+    assert deployed == [
+        DeploymentRow(1, datetime_to_unix_ms(utc(2015, 2, 1)), datetime_to_unix_ms(utc(2016, 6, 1))),
+        DeploymentRow(2, datetime_to_unix_ms(utc(2017, 1, 1)), None),
+    ]
+    assert sorted((row.method, row.points) for row in rows) == [
+        ("recovered_host", 0),
+        ("streamed", 150),
+        ("telemetered", 150),
+    ]
 
 
 def test_instrument_exists_by_stream_or_by_deployment(deployments_db):

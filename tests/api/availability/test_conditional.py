@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from api.availability.conftest import NOW, REFDES, at
 from ooi_status.api import create_app, current_databases
-from ooi_status.model.metadata import StreamMetadata
+from ooi_status.model.metadata import StreamMetadata, XDeployment, XEvent
 
 URL = f"/available/{REFDES}"
 
@@ -50,10 +50,10 @@ def test_an_open_deployment_answers_304_within_the_minute_and_200_after_it(setti
 def test_a_304_reads_no_bin(client, app, scenario_db):
     etag = client.get(URL).headers["ETag"]
     statements: list[str] = []
-    engine = scenario_db.engine
     with app.app_context():
-        engine = current_databases().metadata
-    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        engines = {current_databases().metadata, current_databases().metadata_reads}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
     assert statements and not any("partition_metadata" in text for text in statements)
 
@@ -154,3 +154,21 @@ def test_the_etag_moves_with_a_setting_that_shapes_the_answer_only(settings, sce
     assert etag({"API_GZIP_LEVEL": 1}) == plain
     assert etag({"DEPLOYMENT_LABEL": "Deployed: {number}"}) != plain
     assert etag({"GAP_THRESHOLD_FRACTION": 0.002}) != plain
+
+
+def test_a_changed_deployment_changes_the_etag(client, scenario_db):
+    etag = client.get(URL).headers["ETag"]
+    assert client.get(URL, headers={"If-None-Match": etag}).status_code == 304
+    first = select(XDeployment.eventid).where(
+        XDeployment.sensor == REFDES.split("-", 2)[2], XDeployment.deploymentnumber == 1
+    )
+    events = XEvent.__table__
+    with scenario_db.engine.begin() as conn:  # deployment 1 recovered an hour later
+        moved = conn.execute(
+            update(events)
+            .where(events.c.eventid.in_(first.scalar_subquery()))
+            .values(eventstoptime=events.c.eventstoptime + 3_600_000)
+        )
+        assert moved.rowcount == 1
+    changed = client.get(URL, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
