@@ -164,14 +164,20 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-@pytest.fixture
-def deployments_db(empty_metadata_db):  # type: ignore[no-untyped-def]
+def deployed() -> demo.Observatory:
+    """REFDES deployed twice (deployment 1 in two versions), OTHER once, from 2030 on."""
     obs = demo.Observatory()
     obs.add_deployment(REFDES, 2, utc(2017, 1, 1), None, "CGINS-CTDBPN-00002")
     obs.add_deployment(REFDES, 1, utc(2015, 1, 1), utc(2016, 1, 1), "CGINS-CTDBPN-00001")
     obs.add_deployment(REFDES, 1, utc(2015, 2, 1), utc(2016, 6, 1), "CGINS-CTDBPN-00011")
     obs.deployments[-1]["versionnumber"] = 2  # a later version of deployment 1
     obs.add_deployment(OTHER, 1, utc(2030, 1, 1), None, "CGINS-CTDBPN-00003")  # not yet in the water
+    return obs
+
+
+@pytest.fixture
+def deployments_db(empty_metadata_db):  # type: ignore[no-untyped-def]
+    obs = deployed()
     obs.add_deployment("RS01SLBS-LJ01A-05-HPIESA101", 1, utc(2016, 1, 1), None, None)  # asset without UID
     obs.add_stream("RS03AXPS-PC03A-4A-CTDPFA303", "streamed", "ctdpf_optode_sample", [day_bin(0)])
     demo.write_observatory(empty_metadata_db.engine, obs)
@@ -191,12 +197,7 @@ def test_deployments_latest_version_of_each_number_ordered_by_start(deployments_
 
 @pytest.fixture
 def instruments_db(empty_metadata_db):  # type: ignore[no-untyped-def]
-    obs = demo.Observatory()
-    obs.add_deployment(REFDES, 2, utc(2017, 1, 1), None, "CGINS-CTDBPN-00002")
-    obs.add_deployment(REFDES, 1, utc(2015, 1, 1), utc(2016, 1, 1), "CGINS-CTDBPN-00001")
-    obs.add_deployment(REFDES, 1, utc(2015, 2, 1), utc(2016, 6, 1), "CGINS-CTDBPN-00011")
-    obs.deployments[-1]["versionnumber"] = 2  # a later version of deployment 1
-    obs.add_deployment(OTHER, 1, utc(2030, 1, 1), None, "CGINS-CTDBPN-00003")  # deployed, no stream
+    obs = deployed()  # OTHER: deployed, no stream
     for method, stream in [("streamed", "ctdbp_no_sample"), ("telemetered", "ctdbp_no_sample")]:
         obs.add_stream(REFDES, method, stream, [day_bin(0), day_bin(1, 50)])
     obs.add_stream(REFDES, "recovered_host", "ctdbp_no_hardware", [], last=T0, count=0)
