@@ -98,6 +98,11 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
+#: Connections a ``single_reads`` engine keeps: an API worker has about one such read in flight
+#: per kind (ooi_status.api.coalesce.FreshReads); more are opened for a burst and closed after it.
+SINGLE_READS_POOL = 2
+
+
 def make_engine(
     url: str,
     settings: Settings,
@@ -139,7 +144,7 @@ def make_engine(
     return create_engine(
         parsed,
         **options,
-        pool_size=pool_size or settings.DB_POOL_SIZE,
+        pool_size=pool_size or (SINGLE_READS_POOL if single_reads else settings.DB_POOL_SIZE),
         pool_pre_ping=not single_reads,
         pool_recycle=3600,
         connect_args=connect_args,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from ooi_status import revision
-from ooi_status.db import Databases, read_once
+from ooi_status.db import SINGLE_READS_POOL, Databases, read_once
 
 
 def test_threads_asking_together_share_one_engine_per_database(settings, tmp_path):
@@ -51,6 +51,7 @@ def test_a_single_read_runs_on_its_own_and_again_on_a_new_connection_when_the_se
             return
         ((pid, alone),) = read_once(reads, text(own))
         assert alone, "the read ran inside a transaction"
+        assert reads.pool.size() == SINGLE_READS_POOL and reads is not databases.monitor
         admin = create_engine(monitor_db.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
