@@ -342,7 +342,11 @@ _INSTRUMENT["properties"]["silenced"] = {
     "description": "set when every stream listed is silenced: the silence among theirs ending first",
 }
 _INSTRUMENT["required"].append("silenced")
-_OPTIONAL_TEXT = {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True}
+# Operators' texts are stored in the monitor database, where a NUL byte cannot go: refused with a 400.
+_NO_NUL = {"type": "string", "pattern": "^[^\\u0000]*$"}
+#: Not blank, no NUL byte.
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+_OPTIONAL_TEXT = {"type": "string", "minLength": 1, "pattern": _NOT_BLANK, "nullable": True}
 SCHEMAS["Silence"] = _object(
     {
         "id": ID,
@@ -382,7 +386,7 @@ SCHEMAS["NewSilence"] = {
             "format": "date-time",
             "description": "ISO 8601; after starts_at and after now",
         },
-        "reason": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": 2000},
+        "reason": {"type": "string", "minLength": 1, "pattern": _NOT_BLANK, "maxLength": 2000},
     },
     "required": ["refdes", "ends_at", "reason"],
     "additionalProperties": False,
@@ -419,13 +423,13 @@ _HISTORY_ENTRY["properties"]["note"] = nullable(
 _HISTORY_ENTRY["required"].append("note")
 SCHEMAS["Acknowledgement"] = {
     "type": "object",
-    "properties": {"note": {"type": "string", "maxLength": 2000, "nullable": True}},
+    "properties": {"note": {**_NO_NUL, "maxLength": 2000, "nullable": True}},
     "additionalProperties": False,
 }
 SCHEMAS["DisableMark"] = {
     "type": "object",
     "properties": {
-        "reason": {"type": "string", "maxLength": 2000, "nullable": True},
+        "reason": {**_NO_NUL, "maxLength": 2000, "nullable": True},
         "until": {
             "type": "string",
             "format": "date-time",

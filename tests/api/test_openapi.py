@@ -1,5 +1,6 @@
 """/openapi.json describes every route, and only routes that exist."""
 
+import jsonschema_rs
 import pytest
 
 from ooi_status.api import openapi
@@ -126,3 +127,22 @@ def test_list_operations_describe_304_etag_and_paging(client):
         assert "304" in responses and "ETag" in responses["200"]["headers"], path
     for path in ("/stream", "/instrument"):
         assert {"limit", "offset"} <= {p["name"] for p in paths[path]["get"]["parameters"]}
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "body"),
+    [
+        ("Acknowledgement", "note", {}),
+        ("DisableMark", "reason", {}),
+        ("NewSilence", "reason", {"refdes": "CE01ISSM", "ends_at": "2030-01-01T00:00:00Z"}),
+    ],
+)
+def test_operator_texts_with_a_nul_byte_are_invalid_as_the_api_refuses_them(client, schema, field, body):
+    """The API answers 400 for a NUL byte in a stored text; the description says so too, so that a
+    client generated from it (or a fuzzer) does not send one as valid."""
+    document = client.get("/openapi.json").get_json()
+    validator = jsonschema_rs.Draft7Validator(document["components"]["schemas"][schema])
+    assert validator.is_valid({**body, field: "cable fault"})
+    assert not validator.is_valid({**body, field: "cable\x00fault"})
+    if schema == "NewSilence":
+        assert not validator.is_valid({**body, field: "   "})
