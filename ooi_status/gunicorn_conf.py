@@ -121,6 +121,12 @@ class AccessAtoms(Mapping[str, Any]):
     """gunicorn's access log atoms (``glogging.Logger.atoms`` wrapped in ``SafeAtoms``: the same
     values, ``"`` escaped in texts, ``-`` for an unknown one), each made when a format asks for it."""
 
+    logger: _GunicornLogger
+    resp: Any
+    req: Any
+    environ: dict[str, Any]
+    spent: timedelta
+
     def __init__(
         self, logger: _GunicornLogger, resp: Any, req: Any, environ: dict[str, Any], spent: timedelta
     ) -> None:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, partial
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     CompoundSelect,
@@ -109,7 +109,7 @@ class PostgresStreamSource:
             points = self._points.read(conn, {"prefix": excluded_prefix})
         if points is None or self._points.totals is None or self._points.totals.dashed:
             return None
-        return dict(points)
+        return cast(dict[StreamId, StreamPoints], dict(points))
 
     def bins(
         self, refdes: str, keys: Collection[StreamKey], start_ntp: float, stop_ntp: float
@@ -334,14 +334,15 @@ def _instrument_rows_query() -> CompoundSelect:
     (number, version, start, stop: a deployment, ordered as there) then of ``kind`` 1 (method,
     stream, points, first, last: a stream)."""
     d = XDeployment
-    deployments = select(
+    columns: list[Any] = [
         literal_column("0").label("kind"),
         d.deploymentnumber.label("number"),
         d.versionnumber.label("version"),
         d.eventstarttime,
         d.eventstoptime,
         *(null().label(column.name) for column in _STREAM_COLUMNS[3:]),
-    ).where(_deployments_query().whereclause)  # type: ignore[arg-type]
+    ]
+    deployments = select(*columns).where(_deployments_query().whereclause)  # type: ignore[arg-type]
     streams = select(literal_column("1"), null(), null(), null(), null(), *_STREAM_COLUMNS[3:]).where(
         _instrument_streams_query().whereclause  # type: ignore[arg-type]
     )

@@ -97,8 +97,9 @@ def summaries(
         # Below the mean interval of the stream's whole count, by a margin for the rounding of rule
         # 1's float total; 0 (every bin of several points a candidate) without a positive count or
         # for odd level settings.
-        known = isinstance(row.points, int) and row.points > 0 and ratio > 0
-        floor = length / row.points * ratio * (1 - MARGIN) if known else 0.0
+        points = row.points
+        known = isinstance(points, int) and points > 0 and ratio > 0
+        floor = length / points * ratio * (1 - MARGIN) if known and points else 0.0
         floors[(row.method, row.stream)] = floor
         params[f"m{i}"], params[f"s{i}"], params[f"f{i}"] = row.method, row.stream, floor
     found: dict[StreamKey, BinSummary] = {}
