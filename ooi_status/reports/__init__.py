@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import Generic, Protocol, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -48,3 +51,40 @@ def without_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class _Sized(Protocol):
+    size: int
+
+
+K = TypeVar("K", bound=_Sized)
+
+
+class KeptBySize(Generic[K]):
+    """What a process keeps for its reports, by key, made by ``make`` when missing; at most
+    ``max_bytes`` in all (each item's ``size``; least recently used first out). An item larger
+    than that alone is not kept."""
+
+    def __init__(self, max_bytes: int, make: Callable[[], K]) -> None:
+        self.max_bytes = max(0, int(max_bytes))
+        self._make = make
+        self._kept: OrderedDict[Hashable, K] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> K:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is None:
+                kept = self._kept[key] = self._make()
+            self._kept.move_to_end(key)
+            return kept
+
+    def fit(self) -> None:
+        """Drop the least recently used items until the rest fit (one in use by a request stays
+        whole for it: it is only no longer found)."""
+        with self._lock:
+            while self._kept and sum(k.size for k in self._kept.values()) > self.max_bytes:
+                self._kept.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._kept)

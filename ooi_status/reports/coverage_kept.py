@@ -20,8 +20,7 @@ transaction whose number is that of the kept version's writer modulo 2**32 could
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +29,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import Function
 
+from ooi_status.reports import KeptBySize, one_snapshot
 from ooi_status.reports import coverage_report as report
-from ooi_status.reports import one_snapshot
 
 #: A coverage row's version, as text: "id:xmin".
 _VERSION: Function[str] = func.concat(literal_column("coverage.id"), ":", literal_column("coverage.xmin"))
@@ -110,32 +109,12 @@ class KeptReport:
         return self.body
 
 
-class KeptReports:
+class KeptReports(KeptBySize[KeptReport]):
     """The kept reports of a process, by key; at most ``max_bytes`` in all (least recently used
     first out). A report larger than that alone is not kept."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max(0, int(max_bytes))
-        self._reports: OrderedDict[Hashable, KeptReport] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> KeptReport:
-        with self._lock:
-            kept = self._reports.get(key)
-            if kept is None:
-                kept = self._reports[key] = KeptReport()
-            self._reports.move_to_end(key)
-            return kept
-
-    def fit(self) -> None:
-        """Drop the least recently used reports until the rest fit (one in use by a request
-        stays whole for it: it is only no longer found)."""
-        with self._lock:
-            while self._reports and sum(k.size for k in self._reports.values()) > self.max_bytes:
-                self._reports.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._reports)
+        super().__init__(max_bytes, KeptReport)
 
 
 def kept_body(

@@ -52,7 +52,7 @@ from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from ooi_status.model.types import UTCDateTime
-from ooi_status.reports import one_snapshot, uptime, without_gc
+from ooi_status.reports import KeptBySize, one_snapshot, uptime, without_gc
 from ooi_status.times import as_utc
 
 _CODES = {state: code for code, state in enumerate(uptime.CUMULATIVE)}
@@ -185,28 +185,12 @@ class KeptUptime:
         self.size = 0
 
 
-class KeptUptimes:
+class KeptUptimes(KeptBySize[KeptUptime]):
     """The kept reports of a process by window length: at most ``max_bytes`` (least recently used
     first out; one larger than that alone is not kept)."""
 
     def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max(0, int(max_bytes))
-        self._kept: dict[Any, KeptUptime] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> KeptUptime:
-        with self._lock:
-            kept = self._kept.pop(key, None) or KeptUptime()
-            self._kept[key] = kept  # the most recently used last
-            return kept
-
-    def fit(self) -> None:
-        with self._lock:
-            while self._kept and sum(k.size for k in self._kept.values()) > self.max_bytes:
-                del self._kept[next(iter(self._kept))]
-
-    def __len__(self) -> int:
-        return len(self._kept)
+        super().__init__(max_bytes, KeptUptime)
 
 
 def kept_stream_rows(
