@@ -7,6 +7,7 @@ connections with its parent.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -96,6 +97,12 @@ def normalize_url(url: str) -> URL:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg2")
     return parsed
+
+
+@functools.lru_cache(maxsize=32)
+def _backend_name(url: str) -> str:
+    """The backend a URL names, decided once per URL (``Databases._reads`` asks on every request)."""
+    return normalize_url(url).get_backend_name()
 
 
 #: Connections a ``single_reads`` engine keeps: an API worker has about one such read in flight
@@ -235,7 +242,7 @@ class Databases:
         return self._reads("metadata", self.settings.METADATA_URL)
 
     def _reads(self, name: str, url: str) -> Engine:
-        if normalize_url(url).get_backend_name() != "postgresql":
+        if _backend_name(url) != "postgresql":
             return self._engine(name, url)
         return self._engine(f"{name} reads", url, single_reads=True)
 
