@@ -13,8 +13,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, Select, String, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ooi_status import port_store
 from ooi_status.api.errors import NotFound
@@ -74,6 +76,32 @@ class HistoryPage:
     offset: int
 
 
+class TimestampText(FunctionElement[str]):
+    """A stored timestamp as the API's text, made by the database: UTC ``YYYY-MM-DD HH:MM:SS``,
+    the fraction truncated (``times.format_timestamp``), or NULL.
+
+    A list of 12,000 streams holds about 60,000 timestamps: made into aware datetimes and
+    formatted again in Python they were about a third of the time to build the list.
+    PostgreSQL formats them with ``to_char`` in UTC; SQLite stores UTC text without a zone
+    (``YYYY-MM-DD HH:MM:SS.ffffff`` as written through ``model.types.UTCDateTime``, or without the
+    fraction as ``CURRENT_TIMESTAMP`` writes it), of which the first 19 characters are the text,
+    with a ``T`` separator made a space.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(TimestampText, "postgresql")
+def _timestamp_text_postgresql(element: TimestampText, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+@compiles(TimestampText)
+def _timestamp_text_sqlite(element: TimestampText, compiler: Any, **kw: Any) -> str:
+    return f"replace(substr({compiler.process(element.clauses, **kw)}, 1, 19), 'T', ' ')"
+
+
 def _stream_select() -> Select[Any]:
     return (
         select(
@@ -85,17 +113,17 @@ def _stream_select() -> Select[Any]:
             _DS.warn_interval,
             _DS.fail_interval,
             _DS.status,
-            _DS.status_time,
-            _DS.last_data_time,
+            TimestampText(_DS.status_time).label("status_time"),
+            TimestampText(_DS.last_data_time).label("last_data_time"),
             _DS.measured_rate,
-            _DS.flapping_since,
+            _DS.flapping_since.is_not(None).label("flapping"),
             _DS.acknowledged_by,
-            _DS.acknowledged_at,
+            TimestampText(_DS.acknowledged_at).label("acknowledged_at"),
             _DS.acknowledged_note,
             _DS.disabled_by,
-            _DS.disabled_at,
+            TimestampText(_DS.disabled_at).label("disabled_at"),
             _DS.disabled_reason,
-            _DS.disabled_until,
+            TimestampText(_DS.disabled_until).label("disabled_until"),
         )
         .join(RD.__table__, _RD.id == _DS.reference_designator_id)
         .join(ES.__table__, _ES.id == _DS.expected_stream_id)

@@ -53,14 +53,10 @@ def silence_mark(rule: SilenceRule | None) -> dict[str, Any] | None:
     return {"id": rule.id, "until": timestamp(rule.ends_at), "reason": rule.reason}
 
 
-def deployed_stream(
-    row: Any, expected: dict[str, Any], stamp: Any = timestamp, silence: SilenceRule | None = None
-) -> dict[str, Any]:
-    """A deployed stream (a row of queries.StreamList) with its expected stream, already serialized.
-
-    ``stamp`` formats its timestamps (a memoizing one for long lists, see deployed_streams);
-    ``silence`` is the one in force on it.
-    """
+def deployed_stream(row: Any, expected: dict[str, Any], silence: SilenceRule | None = None) -> dict[str, Any]:
+    """A deployed stream (a row of queries.StreamList: its timestamps already the API's text, see
+    ``queries.TimestampText``) with its expected stream, already serialized, and the silence in
+    force on it."""
     return {
         "id": row.id,
         "reference_designator": row.refdes,
@@ -70,52 +66,38 @@ def deployed_stream(
         "warn_interval": row.warn_interval,
         "fail_interval": row.fail_interval,
         "status": row.status,
-        "status_time": stamp(row.status_time),
-        "last_data_time": stamp(row.last_data_time),
+        "status_time": row.status_time,
+        "last_data_time": row.last_data_time,
         "measured_rate": rate(row.measured_rate),
         "silenced": silence_mark(silence),
-        "flapping": row.flapping_since is not None,
-        "acknowledged": acknowledged(row, stamp),
-        "disabled": disabled(row, stamp),
+        "flapping": row.flapping,
+        "acknowledged": acknowledged(row),
+        "disabled": disabled(row),
     }
 
 
-def acknowledged(row: Any, stamp: Any = timestamp) -> dict[str, Any] | None:
+def acknowledged(row: Any) -> dict[str, Any] | None:
     """``{"by", "at", "note"}`` of an acknowledged stream, else None."""
     if row.acknowledged_at is None:
         return None
-    return {"by": row.acknowledged_by, "at": stamp(row.acknowledged_at), "note": row.acknowledged_note}
+    return {"by": row.acknowledged_by, "at": row.acknowledged_at, "note": row.acknowledged_note}
 
 
-def disabled(row: Any, stamp: Any = timestamp) -> dict[str, Any] | None:
+def disabled(row: Any) -> dict[str, Any] | None:
     """``{"by", "at", "reason", "until"}`` of a disabled stream (all three overrides 0), else None.
 
     A stream disabled before reasons were recorded (or by PATCH) has them all null."""
     if (row.expected_rate, row.warn_interval, row.fail_interval) != (0, 0, 0):
         return None
-    return {"by": row.disabled_by, "at": stamp(row.disabled_at), "reason": row.disabled_reason,
-            "until": stamp(row.disabled_until)}  # fmt: skip
+    return {"by": row.disabled_by, "at": row.disabled_at, "reason": row.disabled_reason,
+            "until": row.disabled_until}  # fmt: skip
 
 
 def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
-    """Every row of a listing; each expected stream is serialized once and shared.
-
-    Streams that changed in the same monitor round share their status_time: each distinct
-    time is formatted once.
-    """
+    """Every row of a listing; each expected stream is serialized once and shared."""
     expected = {ident: expected_stream(item) for ident, item in listing.expected.items()}
-    formatted: dict[datetime | None, str | None] = {None: None}
-
-    def stamp(moment: datetime | None) -> str | None:
-        text = formatted.get(moment)
-        if text is None and moment is not None:
-            text = formatted[moment] = timestamp(moment)
-        return text
-
     silences = listing.silences
-    return [
-        deployed_stream(row, expected[row.expected_id], stamp, silences.get(row.id)) for row in listing.rows
-    ]
+    return [deployed_stream(row, expected[row.expected_id], silences.get(row.id)) for row in listing.rows]
 
 
 def instrument(item: Instrument) -> dict[str, Any]:
