@@ -102,7 +102,16 @@ def _timestamp_text_sqlite(element: TimestampText, compiler: Any, **kw: Any) -> 
     return f"replace(substr({compiler.process(element.clauses, **kw)}, 1, 19), 'T', ' ')"
 
 
+#: The columns of a StreamList row, in the order serializers.deployed_stream unpacks them.
+STREAM_COLUMNS = (
+    "id", "refdes", "refdes_id", "expected_id", "expected_rate", "warn_interval", "fail_interval", "status",
+    "status_time", "last_data_time", "measured_rate", "flapping", "acknowledged_by", "acknowledged_at",
+    "acknowledged_note", "disabled_by", "disabled_at", "disabled_reason", "disabled_until",
+)  # fmt: skip
+
+
 def _stream_select() -> Select[Any]:
+    """The StreamList row of each deployed stream (STREAM_COLUMNS), with its instrument's name."""
     return (
         select(
             _DS.id,

@@ -54,43 +54,37 @@ def silence_mark(rule: SilenceRule | None) -> dict[str, Any] | None:
 
 
 def deployed_stream(row: Any, expected: dict[str, Any], silence: SilenceRule | None = None) -> dict[str, Any]:
-    """A deployed stream (a row of queries.StreamList: its timestamps already the API's text, see
-    ``queries.TimestampText``) with its expected stream, already serialized, and the silence in
-    force on it."""
+    """A deployed stream (a row of queries.StreamList, its columns in ``queries.STREAM_COLUMNS``'
+    order and its timestamps already the API's text, see ``queries.TimestampText``) with its
+    expected stream, already serialized, and the silence in force on it.
+
+    The row is unpacked once rather than read by name 19 times: a list of the fleet is 12,000
+    of them."""
+    (ident, refdes, refdes_id, _, expected_rate, warn, fail, status, status_time, last_data_time, measured,
+     flapping, ack_by, ack_at, ack_note, disabled_by, disabled_at, reason, until) = row  # fmt: skip
     return {
-        "id": row.id,
-        "reference_designator": row.refdes,
-        "reference_designator_id": row.refdes_id,
+        "id": ident,
+        "reference_designator": refdes,
+        "reference_designator_id": refdes_id,
         "expected_stream": expected,
-        "expected_rate": row.expected_rate,
-        "warn_interval": row.warn_interval,
-        "fail_interval": row.fail_interval,
-        "status": row.status,
-        "status_time": row.status_time,
-        "last_data_time": row.last_data_time,
-        "measured_rate": rate(row.measured_rate),
-        "silenced": silence_mark(silence),
-        "flapping": row.flapping,
-        "acknowledged": acknowledged(row),
-        "disabled": disabled(row),
+        "expected_rate": expected_rate,
+        "warn_interval": warn,
+        "fail_interval": fail,
+        "status": status,
+        "status_time": status_time,
+        "last_data_time": last_data_time,
+        "measured_rate": None if measured is None else rate(measured),
+        "silenced": None if silence is None else silence_mark(silence),
+        "flapping": flapping,
+        "acknowledged": None if ack_at is None else {"by": ack_by, "at": ack_at, "note": ack_note},
+        # All three overrides 0; a stream disabled before reasons were recorded (or by PATCH) has
+        # them all null.
+        "disabled": (
+            {"by": disabled_by, "at": disabled_at, "reason": reason, "until": until}
+            if expected_rate == 0 and warn == 0 and fail == 0
+            else None
+        ),
     }
-
-
-def acknowledged(row: Any) -> dict[str, Any] | None:
-    """``{"by", "at", "note"}`` of an acknowledged stream, else None."""
-    if row.acknowledged_at is None:
-        return None
-    return {"by": row.acknowledged_by, "at": row.acknowledged_at, "note": row.acknowledged_note}
-
-
-def disabled(row: Any) -> dict[str, Any] | None:
-    """``{"by", "at", "reason", "until"}`` of a disabled stream (all three overrides 0), else None.
-
-    A stream disabled before reasons were recorded (or by PATCH) has them all null."""
-    if (row.expected_rate, row.warn_interval, row.fail_interval) != (0, 0, 0):
-        return None
-    return {"by": row.disabled_by, "at": row.disabled_at, "reason": row.disabled_reason,
-            "until": row.disabled_until}  # fmt: skip
 
 
 def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:

@@ -216,3 +216,11 @@ def test_floats_are_rounded_to_what_they_mean(client, monitor_db, now):
     shown = client.get(f"/stream/{ident}").get_json()
     assert shown["measured_rate"] == 0.333333
     assert client.get(f"/stream/{ident}/history").get_json()["history"][0]["elapsed"] == 666.667
+
+
+@pytest.mark.sqlite_only
+def test_list_rows_hold_their_columns_in_the_order_the_serializer_unpacks(backend):
+    """serializers.deployed_stream unpacks a row by position (queries.STREAM_COLUMNS)."""
+    from ooi_status.api import queries
+
+    assert tuple(queries._stream_select().selected_columns.keys()) == queries.STREAM_COLUMNS
