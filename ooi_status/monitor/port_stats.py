@@ -179,6 +179,7 @@ class PortStatsConsumer:
         self.state = IDLE
         self.stored = 0  # messages stored and acknowledged by this consumer (good ones)
         self.rejected = 0  # bad messages dead-lettered and acknowledged
+        self.received = 0  # messages taken into a batch (stored, rejected, or to be)
         #: Called after a batch committed, before it is acknowledged (tests kill the process there).
         self.after_commit: Callable[[], None] | None = None
         self._stop = threading.Event()
@@ -316,6 +317,7 @@ class PortStatsConsumer:
                     if not batch:
                         deadline = time.monotonic() + wait
                     batch.append((method.delivery_tag, body))
+                    self.received += 1
                 if batch and (len(batch) >= size or time.monotonic() >= deadline or self._stop.is_set()):
                     writer.submit(self.prepare(batch))
                     batch = []

@@ -316,6 +316,7 @@ def test_stop_stores_and_acknowledges_what_it_received(consumer_settings, broker
     broker.publish(*[message(i=i) for i in range(30)])
     consumer.start()
     wait_for(lambda: broker.depth() == 0, "every message delivered to the consumer")
+    wait_for(lambda: consumer.received > 0, "messages taken into the consumer's batch")
     consumer.stop()
     rows, _pairs = stored(monitor_db.engine)
     assert rows == consumer.stored > 0  # stored though the batch was neither full nor due
