@@ -340,8 +340,12 @@ GROUP BY st.sid, st.refdes, st.method, st.stream, timed.state
 """
 
 # An instrument's rollup changes only where one of its streams changes state: each stream
-# point moves one stream out of its previous state and into its new one; running sums of
-# those moves per instrument give how many of its streams are in each state at every point.
+# point moves one stream out of its previous state and into its new one; running sums of those
+# moves per instrument, in time order with the points at the same time taken together (RANGE:
+# a row's frame ends after its last peer), give how many of its streams are in each state after
+# every point. Points at one time all get the counts after the last of them, so the same state,
+# and only the last of them a duration (LEAD over equal times is 0): summed per state, what one
+# row per distinct time would give, without grouping the points first.
 _INSTRUMENTS = """
 WITH {points},
 moves AS (
@@ -349,24 +353,18 @@ moves AS (
            LAG(timed.state) OVER (PARTITION BY timed.sid ORDER BY timed.t, timed.kind, timed.seq) AS previous
     FROM timed JOIN streams st ON st.sid = timed.sid
 ),
-steps AS (
-    SELECT rid, t,
-           SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END
-               - CASE WHEN previous = 'failed' THEN 1 ELSE 0 END) AS failed,
-           SUM(CASE WHEN state = 'degraded' THEN 1 ELSE 0 END
-               - CASE WHEN previous = 'degraded' THEN 1 ELSE 0 END) AS degraded,
-           SUM(CASE WHEN state = 'operational' THEN 1 ELSE 0 END
-               - CASE WHEN previous = 'operational' THEN 1 ELSE 0 END) AS operational,
-           SUM(CASE WHEN state = 'silenced' THEN 1 ELSE 0 END
-               - CASE WHEN previous = 'silenced' THEN 1 ELSE 0 END) AS silenced
-    FROM moves GROUP BY rid, t
-),
 counted AS (
     SELECT rid, t,
-           SUM(failed) OVER w AS failed, SUM(degraded) OVER w AS degraded,
-           SUM(operational) OVER w AS operational, SUM(silenced) OVER w AS silenced
-    FROM steps
-    WINDOW w AS (PARTITION BY rid ORDER BY t ROWS UNBOUNDED PRECEDING)
+           SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END
+               - CASE WHEN previous = 'failed' THEN 1 ELSE 0 END) OVER w AS failed,
+           SUM(CASE WHEN state = 'degraded' THEN 1 ELSE 0 END
+               - CASE WHEN previous = 'degraded' THEN 1 ELSE 0 END) OVER w AS degraded,
+           SUM(CASE WHEN state = 'operational' THEN 1 ELSE 0 END
+               - CASE WHEN previous = 'operational' THEN 1 ELSE 0 END) OVER w AS operational,
+           SUM(CASE WHEN state = 'silenced' THEN 1 ELSE 0 END
+               - CASE WHEN previous = 'silenced' THEN 1 ELSE 0 END) OVER w AS silenced
+    FROM moves
+    WINDOW w AS (PARTITION BY rid ORDER BY t RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ),
 rolled AS (
     SELECT rid,
