@@ -258,9 +258,11 @@ def diagnosed(session: Session, items: list[Instrument], now: datetime, window: 
     """The instruments with their diagnosis: port summaries read once, for the degraded and failed."""
     names = [item.refdes for item in items if item.overall in DIAGNOSED]
     summaries = port_store.port_summaries(session, names, now, window) if names else {}
-    return [
-        replace(item, diagnosis=diagnose(item.overall, summaries.get(item.refdes), now)) for item in items
-    ]
+    found = []
+    for item in items:
+        diagnosis = diagnose(item.overall, summaries.get(item.refdes), now)
+        found.append(item if diagnosis == item.diagnosis else replace(item, diagnosis=diagnosis))
+    return found
 
 
 def refdes_id(session: Session, refdes: str) -> int:

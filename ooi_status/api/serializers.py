@@ -9,6 +9,7 @@ never renames.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,9 @@ from ooi_status.api.validation import ListQuery
 from ooi_status.model.monitor import ExpectedStream, Silence, StatusHistory
 from ooi_status.silences import SilenceRule, state
 from ooi_status.times import format_timestamp
+
+#: Serialized expected streams by id, shared by the listings of one answer.
+ExpectedById = dict[int, dict[str, Any]]
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -87,22 +91,36 @@ def deployed_stream(row: Any, expected: dict[str, Any], silence: SilenceRule | N
     }
 
 
-def deployed_streams(listing: StreamList) -> list[dict[str, Any]]:
-    """Every row of a listing; each expected stream is serialized once and shared."""
-    expected = {ident: expected_stream(item) for ident, item in listing.expected.items()}
+def deployed_streams(listing: StreamList, expected: ExpectedById | None = None) -> list[dict[str, Any]]:
+    """Every row of a listing; each expected stream is serialized once and shared (``expected``:
+    serialized already, by id, for several listings)."""
+    if expected is None:
+        expected = {ident: expected_stream(item) for ident, item in listing.expected.items()}
     silences = listing.silences
     return [deployed_stream(row, expected[row.expected_id], silences.get(row.id)) for row in listing.rows]
 
 
-def instrument(item: Instrument) -> dict[str, Any]:
+def instrument(item: Instrument, *, expected: ExpectedById | None = None) -> dict[str, Any]:
     """``{"overall": status, "status": [deployed streams], "silenced": silence or null,
     "diagnosis": text or null}``."""
     return {
         "overall": item.overall,
-        "status": deployed_streams(item.streams),
+        "status": deployed_streams(item.streams, expected),
         "silenced": silence_mark(item.silenced),
         "diagnosis": item.diagnosis,
     }
+
+
+def instruments(items: Iterable[Instrument]) -> dict[str, dict[str, Any]]:
+    """Instruments by reference designator, the expected streams serialized once for all of them
+    (the fleet's 3,000 instruments share a few dozen)."""
+    items = list(items)
+    expected: ExpectedById = {}
+    for item in items:
+        for ident, found in item.streams.expected.items():
+            if ident not in expected:
+                expected[ident] = expected_stream(found)
+    return {item.refdes: instrument(item, expected=expected) for item in items}
 
 
 def silence(item: Silence, now: datetime) -> dict[str, Any]:

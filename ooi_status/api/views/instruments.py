@@ -38,9 +38,9 @@ def instrument_clock(current: int) -> Hashable:
 def list_instruments(query: ListQuery) -> dict[str, Any]:
     found = queries.instruments(monitor_session(), query.where)
     if query.page is None:
-        return {item.refdes: serializers.instrument(item) for item in _diagnosed(*found)}
+        return serializers.instruments(_diagnosed(*found))
     page = _diagnosed(*found[query.page.offset : query.page.offset + query.page.limit])
-    instruments = {item.refdes: serializers.instrument(item) for item in page}
+    instruments = serializers.instruments(page)
     return serializers.paged("instruments", instruments, len(found), query, next_page(query, len(found)))
 
 
