@@ -185,6 +185,13 @@ def fleet_histories(draw: st.DrawFn) -> list[tuple[str, int, str, list[tuple[str
     return streams
 
 
+def _write_fleet(session: Session, streams, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """The streams of ``fleet_histories`` and their history rows (not committed)."""
+    names = [expected(session, f"stream_{n}") for n in range(5)]
+    for refdes, n, status, changes in streams:
+        history(session, deployed(session, refdes, names[n], status), _changes(now, *changes))
+
+
 def test_without_silences_the_plain_statement_equals_the_general_one(monitor_db, now: datetime) -> None:  # type: ignore[no-untyped-def]
     """When no silence overlaps the window the report runs the plain statement (one pass); it
     answers exactly what the general one (silence edges and all) answers, for any history."""
@@ -193,10 +200,7 @@ def test_without_silences_the_plain_statement_equals_the_general_one(monitor_db,
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def same(streams, start_hours: float, length: float) -> None:  # type: ignore[no-untyped-def]
         with Session(monitor_db.engine) as session:
-            names = [expected(session, f"stream_{n}") for n in range(5)]
-            for refdes, n, status, changes in streams:
-                stream = deployed(session, refdes, names[n], status)
-                history(session, stream, _changes(now, *changes))
+            _write_fleet(session, streams, now)
             start, stop = _at(now, start_hours), _at(now, start_hours + length)
             for group in ("stream", "instrument", "site"):
                 plain = uptime(session, start, stop, group, silences=False)
@@ -256,10 +260,7 @@ def test_instrument_rollups_equal_the_rollup_worked_out_by_hand(monitor_db, now:
                 moments = sorted({_at(now, hours) for *_, hours in changes})
                 assume(all(b - a >= timedelta(milliseconds=1) for a, b in itertools.pairwise(moments)))
         with Session(monitor_db.engine) as session:
-            names = [expected(session, f"stream_{n}") for n in range(5)]
-            for refdes, n, status, changes in streams:
-                stream = deployed(session, refdes, names[n], status)
-                history(session, stream, _changes(now, *changes))
+            _write_fleet(session, streams, now)
             start, stop = _at(now, start_hours), _at(now, start_hours + length)
             by_hand = _rollup_by_hand(session, start, stop)
             rows = uptime(session, start, stop, "instrument")
