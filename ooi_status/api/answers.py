@@ -44,10 +44,12 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from ooi_status import __version__, revision
+from ooi_status.api import cooperative
 from ooi_status.api.coalesce import coalescer, fresh_read
 from ooi_status.api.context import current_databases, current_settings, monitor_session
 from ooi_status.api.encoder import json_bytes
 from ooi_status.model.monitor import Silence
+from ooi_status.reports import without_gc
 from ooi_status.times import utcnow
 
 IDENTITY, GZIP = "identity", "gzip"
@@ -135,8 +137,11 @@ def revision_cached(
                 return _finish(current_app.response_class(status=304), etag)
 
             def build() -> bytes:
-                value = view(query, **url_arguments) if parse is not None else view(**url_arguments)
-                return json_bytes(value)
+                # Tens of thousands of rows and dicts, none in a cycle: the collector would walk the
+                # whole process several times meanwhile (reports.without_gc), holding the loop.
+                with without_gc():
+                    value = view(query, **url_arguments) if parse is not None else view(**url_arguments)
+                    return json_bytes(value)
 
             encoding = GZIP if accepts_gzip() else IDENTITY
             body = cached_body(cache, current, key, encoding, build)
@@ -205,7 +210,7 @@ def compress(body: bytes) -> bytes:
     settings = current_settings()
     if len(body) < settings.API_GZIP_MIN_BYTES:
         return body
-    return gzip.compress(body, compresslevel=settings.API_GZIP_LEVEL, mtime=0)
+    return cooperative.gzip_slices(body, settings.API_GZIP_LEVEL)
 
 
 def _finish(response: Response, etag: str) -> Response:

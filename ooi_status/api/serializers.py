@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from ooi_status.api import cooperative
 from ooi_status.api.queries import HistoryPage, Instrument, StreamList
 from ooi_status.api.validation import ListQuery
 from ooi_status.model.monitor import ExpectedStream, Silence, StatusHistory
@@ -97,7 +98,11 @@ def deployed_streams(listing: StreamList, expected: ExpectedById | None = None) 
     if expected is None:
         expected = {ident: expected_stream(item) for ident, item in listing.expected.items()}
     silences = listing.silences
-    return [deployed_stream(row, expected[row.expected_id], silences.get(row.id)) for row in listing.rows]
+    return [
+        deployed_stream(row, expected[row.expected_id], silences.get(row.id))
+        for part in cooperative.slices(listing.rows)
+        for row in part
+    ]
 
 
 def instrument(item: Instrument, *, expected: ExpectedById | None = None) -> dict[str, Any]:
@@ -120,7 +125,11 @@ def instruments(items: Iterable[Instrument]) -> dict[str, dict[str, Any]]:
         for ident, found in item.streams.expected.items():
             if ident not in expected:
                 expected[ident] = expected_stream(found)
-    return {item.refdes: instrument(item, expected=expected) for item in items}
+    return {
+        item.refdes: instrument(item, expected=expected)
+        for part in cooperative.slices(items, cooperative.ROWS // 4)
+        for item in part
+    }
 
 
 def silence(item: Silence, now: datetime) -> dict[str, Any]:

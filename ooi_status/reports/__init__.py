@@ -42,8 +42,10 @@ def without_gc() -> Iterator[None]:
     """The cyclic garbage collector paused while a report's rows are made: tens of thousands of
     tuples and dicts at once, none in a cycle, would set it off every few hundred and have it walk
     the whole process each time (a third of the time the rows took). Their memory is freed by
-    reference counting as before; the collector runs again after the block. No waiting inside
-    (the rows are fetched already), so no other greenlet runs meanwhile."""
+    reference counting as before; the collector runs again after the block. The reports wait for
+    nothing inside (the rows are fetched already); an API list's build does (its reads, and the
+    pauses of api.cooperative), so other greenlets run meanwhile, with the collector paused too,
+    and the block that paused it turns it on again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
