@@ -13,16 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, String, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from ooi_status import port_store
 from ooi_status.api.errors import NotFound
 from ooi_status.api.validation import Page, StreamFilter
 from ooi_status.diagnosis import DIAGNOSED, diagnose
 from ooi_status.model.monitor import DeployedStream, ExpectedStream, ReferenceDesignator, StatusHistory
+from ooi_status.model.types import TimestampText
 from ooi_status.silence_store import load_silences
 from ooi_status.silences import SilenceRule, by_prefix, candidates, in_force, silence_for
 from ooi_status.status import rollup
@@ -74,32 +73,6 @@ class HistoryPage:
     total: int
     limit: int
     offset: int
-
-
-class TimestampText(FunctionElement[str]):
-    """A stored timestamp as the API's text, made by the database: UTC ``YYYY-MM-DD HH:MM:SS``,
-    the fraction truncated (``times.format_timestamp``), or NULL.
-
-    A list of 12,000 streams holds about 60,000 timestamps: made into aware datetimes and
-    formatted again in Python they were about a third of the time to build the list.
-    PostgreSQL formats them with ``to_char`` in UTC; SQLite stores UTC text without a zone
-    (``YYYY-MM-DD HH:MM:SS.ffffff`` as written through ``model.types.UTCDateTime``, or without the
-    fraction as ``CURRENT_TIMESTAMP`` writes it), of which the first 19 characters are the text,
-    with a ``T`` separator made a space.
-    """
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(TimestampText, "postgresql")
-def _timestamp_text_postgresql(element: TimestampText, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-
-
-@compiles(TimestampText)
-def _timestamp_text_sqlite(element: TimestampText, compiler: Any, **kw: Any) -> str:
-    return f"replace(substr({compiler.process(element.clauses, **kw)}, 1, 19), 'T', ' ')"
 
 
 #: The columns of a StreamList row, in the order serializers.deployed_stream unpacks them.

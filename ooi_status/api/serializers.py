@@ -60,7 +60,7 @@ def silence_mark(rule: SilenceRule | None) -> dict[str, Any] | None:
 
 def deployed_stream(row: Any, expected: dict[str, Any], silence: SilenceRule | None = None) -> dict[str, Any]:
     """A deployed stream (a row of queries.StreamList, its columns in ``queries.STREAM_COLUMNS``'
-    order and its timestamps already the API's text, see ``queries.TimestampText``) with its
+    order and its timestamps already the API's text, see ``model.types.TimestampText``) with its
     expected stream, already serialized, and the silence in force on it.
 
     The row is unpacked once rather than read by name 19 times: a list of the fleet is 12,000
@@ -78,8 +78,8 @@ def deployed_stream(row: Any, expected: dict[str, Any], silence: SilenceRule | N
         "status": status,
         "status_time": status_time,
         "last_data_time": last_data_time,
-        "measured_rate": None if measured is None else rate(measured),
-        "silenced": None if silence is None else silence_mark(silence),
+        "measured_rate": rate(measured),
+        "silenced": silence_mark(silence),
         "flapping": flapping,
         "acknowledged": None if ack_at is None else {"by": ack_by, "at": ack_at, "note": ack_note},
         # All three overrides 0; a stream disabled before reasons were recorded (or by PATCH) has

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ooi_status.coverage import DEPLOYMENT, MONTH, SECONDS, present_percent
 from ooi_status.model.monitor import Coverage
+from ooi_status.model.types import TimestampText
 from ooi_status.reports import in_memory
 
 GROUPS = ("stream", "instrument", "site")
@@ -63,14 +64,15 @@ def group_names(group: str) -> tuple[Column[Any], ...]:
 def report_query(session: Session, group: str, by: str, ordered: bool) -> Select[Any]:
     """The statement of the report's rows (``report_rows`` reads them), without its window;
     ``ordered``: as Python orders them (code points; deployments by number)."""
-    c = COLUMNS
-    text = _time_text(session.get_bind().dialect.name)
+    c, stamp = COLUMNS, TimestampText
     names = group_names(group)
     if group == "stream":
-        query = select(*names, c.period, text(c.window_start), text(c.window_stop), *(c[s] for s in SECONDS))
+        query = select(
+            *names, c.period, stamp(c.window_start), stamp(c.window_stop), *(c[s] for s in SECONDS)
+        )
     else:
         query = select(
-            c.refdes, c.period, text(func.min(c.window_start)), text(func.max(c.window_stop)),
+            c.refdes, c.period, stamp(func.min(c.window_start)), stamp(func.max(c.window_stop)),
             *(func.sum(c[s]) for s in SECONDS),
         ).group_by(c.refdes, c.period)  # fmt: skip
     if not ordered:
@@ -96,14 +98,6 @@ def _code_points(dialect: str) -> Callable[[Any], Any]:
     if dialect == "postgresql":
         return lambda column: column.collate("C")
     return lambda column: column
-
-
-def _time_text(dialect: str) -> Callable[[Any], Any]:
-    """A timestamp column as the API's text, UTC ``YYYY-MM-DD HH:MM:SS``, made by the database
-    (tens of thousands of rows: no datetime object per value). SQLite stores that text already."""
-    if dialect == "postgresql":
-        return lambda column: func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
-    return lambda column: func.substr(column, 1, 19)
 
 
 def report_rows(by: str, names: list[str], result: Sequence[Any]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""queries.TimestampText: the database makes a stored timestamp's API text, and it is exactly what
+"""model.types.TimestampText: the database makes a stored timestamp's API text, and it is exactly what
 times.format_timestamp makes of the value read back, on SQLite and on PostgreSQL whatever the
 session's time zone."""
 
@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
-from ooi_status.api.queries import TimestampText
-from ooi_status.model.types import UTCDateTime
+from ooi_status.model.types import TimestampText, UTCDateTime
 from ooi_status.times import format_timestamp
 
 UTC_ONLY = st.just(UTC)
